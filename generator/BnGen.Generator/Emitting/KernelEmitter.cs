@@ -1,0 +1,551 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace BnGen.Generator.Emitting;
+
+/// <summary>
+/// Emits the stateless static kernels (the public ForwardTraining/ForwardInference/BackwardTraining/BackwardInference)
+/// and the argument checks they share with the instance API.
+/// </summary>
+internal static partial class KernelEmitter
+{
+    private const string Throw = EmitContext.Throw;
+
+    public static void WriteStaticKernels(CodeWriter w, EmitContext c)
+    {
+        WriteForwardTraining(w, c);
+        if (c.Track)
+        {
+            WriteForwardInference(w, c);
+        }
+        WriteBackwardTraining(w, c);
+        if (c.Track)
+        {
+            WriteBackwardInference(w, c);
+        }
+    }
+
+    private static string DimsDoc(EmitContext c) => c.Nchw
+        ? "/// <param name=\"batch\">Batch size N.</param>\n/// <param name=\"height\">Plane height H.</param>\n/// <param name=\"width\">Plane width W.</param>"
+        : "/// <param name=\"batch\">Batch size N (rows).</param>";
+
+    private static string TensorDoc(EmitContext c) => c.Nchw
+        ? "batch · Features · height · width values in NCHW order"
+        : "batch · Features values, row-major [batch, Features]";
+
+    /// <summary>Checks shared by every kernel: dimensions, then the lengths of the tensor spans.</summary>
+    private static string CheckTensors(EmitContext c, params string[] spans)
+    {
+        var lines = new List<string> { $"long count = BnGenCheckDimensions({c.DimArgs});" };
+        lines.AddRange(spans.Select(s => $"BnGenCheckLength(nameof({s}), {s}.Length, count, {c.DimArgs});"));
+        return string.Join("\n", lines);
+    }
+
+    private static string CheckFeatures(params string[] spans)
+        => string.Join("\n", spans.Select(s => $"BnGenCheckFeatures(nameof({s}), {s}.Length);"));
+
+    private static string Plane(EmitContext c) => c.Nchw ? "int plane = height * width;\n" : string.Empty;
+
+    private static void WriteForwardTraining(CodeWriter w, EmitContext c)
+    {
+        string affineParams = c.Affine ? $"{c.Ros} weight, {c.Ros} bias, " : string.Empty;
+        string trackParams = c.Track ? $", {c.Span} runningMean, {c.Span} runningVar, double exponentialAverageFactor" : string.Empty;
+        var checks = new List<string> { CheckTensors(c, "input", "output") };
+        if (c.Affine)
+        {
+            checks.Add(CheckFeatures("weight", "bias"));
+        }
+        checks.Add(CheckFeatures("savedMean", "savedInvStd"));
+        if (c.Track)
+        {
+            checks.Add(CheckFeatures("runningMean", "runningVar"));
+            checks.Add("BnGenCheckFactor(exponentialAverageFactor);");
+        }
+        checks.Add($"BnGenCheckBatchStatistics({c.DimArgs});");
+
+        string runningUpdate = c.Track
+            ? $$"""
+                // PyTorch: running = (1 − factor) · running + factor · batch statistic, with the unbiased variance.
+                runningMean[c] = {{c.ToT("(1d - exponentialAverageFactor) * runningMean[c] + exponentialAverageFactor * mean")}};
+                runningVar[c] = {{c.ToT("(1d - exponentialAverageFactor) * runningVar[c] + exponentialAverageFactor * (squares / (n - 1d))")}};
+                """
+            : string.Empty;
+        string scale = c.Affine ? "weight[c] * invStd" : "invStd";
+        string shift = c.Affine ? "bias[c] - mean * scale" : "-mean * scale";
+
+        string body;
+        if (c.Nchw)
+        {
+            body = $$"""
+                {{string.Join("\n", checks)}}
+                int plane = height * width;
+                double n = (double)batch * plane;
+                ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
+                ref {{c.T}} y = ref {{EmitContext.Marshal}}.GetReference(output);
+                // Channel by channel: the mean, then the squared deviations from it (two passes in double, as PyTorch's CPU
+                // kernel), then y = x · scale + shift. The channel's slab is read three times; while it fits in cache the
+                // second and third reads come from there.
+                for (int c = 0; c < Features; c++)
+                {
+                    double mean = BnGenChannelSum(ref x, c, batch, plane) / n;
+                    double squares = BnGenChannelSquaredDeviations(ref x, c, batch, plane, mean);
+                    double invStd = 1d / {{EmitContext.Math}}.Sqrt(squares / n + {{c.Epsilon}});
+                    savedMean[c] = mean;
+                    savedInvStd[c] = invStd;
+                    {{LayerEmitter.Indent(runningUpdate, 1)}}
+                    double scale = {{scale}};
+                    double shift = {{shift}};
+                    BnGenChannelAffine(ref x, ref y, c, batch, plane, ({{c.T}})scale, ({{c.T}})shift);
+                }
+                """;
+        }
+        else
+        {
+            string runningUpdateNc = runningUpdate.Replace("[c]", "[c]");
+            body = $$"""
+                {{string.Join("\n", checks)}}
+                double n = batch;
+                ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
+                ref {{c.T}} y = ref {{EmitContext.Marshal}}.GetReference(output);
+                ref double sums = ref {{EmitContext.Marshal}}.GetReference(savedMean);
+                ref double squareSums = ref {{EmitContext.Marshal}}.GetReference(savedInvStd);
+                // Pass 1 and 2 walk the rows in address order with per-feature accumulators, which are the saved-statistics
+                // spans themselves: Σ x, then Σ (x − mean)² (two passes in double, as PyTorch's CPU kernel).
+                BnGenRowsSum(ref x, batch, ref sums);
+                for (int c = 0; c < Features; c++)
+                {
+                    savedMean[c] /= n;
+                }
+                BnGenRowsSquaredDeviations(ref x, batch, ref sums, ref squareSums);
+                // Pass 3, in blocks of {{Literal.Int(c.Block)}} features: finish the statistics, then y = x · scale + shift.
+                {{c.Span}} coefficients = stackalloc {{c.T}}[{{Literal.Int(2 * c.Block)}}];
+                ref {{c.T}} scales = ref {{EmitContext.Marshal}}.GetReference(coefficients);
+                ref {{c.T}} shifts = ref {{EmitContext.Unsafe}}.Add(ref scales, {{Literal.Int(c.Block)}});
+                {{LayerEmitter.Indent(BlockLoopOpen(c), 0)}}
+                    for (int j = 0; j < length; j++)
+                    {
+                        int c = c0 + j;
+                        double mean = savedMean[c];
+                        double squares = savedInvStd[c];
+                        double invStd = 1d / {{EmitContext.Math}}.Sqrt(squares / n + {{c.Epsilon}});
+                        savedInvStd[c] = invStd;
+                        {{LayerEmitter.Indent(runningUpdateNc, 2)}}
+                        double scale = {{scale}};
+                        {{EmitContext.Unsafe}}.Add(ref scales, j) = ({{c.T}})scale;
+                        {{EmitContext.Unsafe}}.Add(ref shifts, j) = ({{c.T}})({{shift}});
+                    }
+                    BnGenRowsAffine(ref x, ref y, batch, c0, length, ref scales, ref shifts);
+                }
+                """;
+        }
+
+        w.Block($$"""
+            /// <summary>
+            /// Training-mode forward with caller-owned buffers: normalizes with the batch statistics of each feature,
+            /// y = (x − mean) · invStd · γ + β with invStd = 1 / sqrt(var + {{Literal.DoubleText(c.Spec.Epsilon)}}) and the biased variance,
+            /// computed as y = x · scale + shift.{{(c.Track ? " Then moves the running statistics: running = (1 − exponentialAverageFactor) · running + exponentialAverageFactor · batch statistic, with the unbiased variance." : string.Empty)}}
+            /// </summary>
+            /// <param name="input">x: {{TensorDoc(c)}}.</param>
+            /// <param name="output">y, same length; may be the same memory as <paramref name="input"/>.</param>
+            {{DimsDoc(c)}}
+            {{(c.Affine ? "/// <param name=\"weight\">γ, length Features.</param>\n/// <param name=\"bias\">β, length Features.</param>" : CodeWriter.Skip)}}
+            /// <param name="savedMean">Receives the batch mean per feature (length Features), in double, for <see cref="BackwardTraining"/>.</param>
+            /// <param name="savedInvStd">Receives 1 / sqrt(var + ε) per feature (length Features), in double, for <see cref="BackwardTraining"/>.</param>
+            {{(c.Track ? "/// <param name=\"runningMean\">Running mean, length Features, updated.</param>\n/// <param name=\"runningVar\">Running unbiased variance, length Features, updated.</param>\n/// <param name=\"exponentialAverageFactor\">Weight of the batch statistic in [0, 1]: the momentum, or 1 / (batches seen) for a cumulative average.</param>" : CodeWriter.Skip)}}
+            /// <exception cref="global::System.ArgumentOutOfRangeException">A dimension is not positive{{(c.Track ? ", or the factor is outside [0, 1]" : string.Empty)}}.</exception>
+            /// <exception cref="global::System.ArgumentException">A length does not match, or there is a single value per feature. Nothing is written then.</exception>
+            {{c.GeneratedCode}}
+            public static void ForwardTraining({{c.Ros}} input, {{c.Span}} output, {{c.Dims}}, {{affineParams}}{{EmitContext.SpanD}} savedMean, {{EmitContext.SpanD}} savedInvStd{{trackParams}})
+            {
+                {{LayerEmitter.Indent(body, 1)}}
+            }
+
+            """);
+    }
+
+    private static string BlockLoopOpen(EmitContext c)
+    {
+        if (c.Spec.Features <= EmitContext.MaxBlock)
+        {
+            return """
+                // All features fit in one block: its bounds are constants.
+                {
+                    const int c0 = 0;
+                    const int length = Features;
+                """;
+        }
+        return $$"""
+            for (int c0 = 0; c0 < Features; c0 += {{Literal.Int(c.Block)}})
+            {
+                int length = Features - c0 < {{Literal.Int(c.Block)}} ? Features - c0 : {{Literal.Int(c.Block)}};
+            """;
+    }
+
+    private static void WriteForwardInference(CodeWriter w, EmitContext c)
+    {
+        string affineParams = c.Affine ? $"{c.Ros} weight, {c.Ros} bias, " : string.Empty;
+        var checks = new List<string> { CheckTensors(c, "input", "output") };
+        if (c.Affine)
+        {
+            checks.Add(CheckFeatures("weight", "bias"));
+        }
+        checks.Add(CheckFeatures("runningMean", "runningVar"));
+        string scale = c.Affine ? "weight[c] * invStd" : "invStd";
+        string shift = c.Affine ? "bias[c] - runningMean[c] * scale" : "-runningMean[c] * scale";
+
+        string body = c.Nchw
+            ? $$"""
+                {{string.Join("\n", checks)}}
+                int plane = height * width;
+                ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
+                ref {{c.T}} y = ref {{EmitContext.Marshal}}.GetReference(output);
+                // One pass per channel: y = x · scale + shift with scale and shift from the running statistics.
+                for (int c = 0; c < Features; c++)
+                {
+                    double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
+                    double scale = {{scale}};
+                    double shift = {{shift}};
+                    BnGenChannelAffine(ref x, ref y, c, batch, plane, ({{c.T}})scale, ({{c.T}})shift);
+                }
+                """
+            : $$"""
+                {{string.Join("\n", checks)}}
+                ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
+                ref {{c.T}} y = ref {{EmitContext.Marshal}}.GetReference(output);
+                {{c.Span}} coefficients = stackalloc {{c.T}}[{{Literal.Int(2 * c.Block)}}];
+                ref {{c.T}} scales = ref {{EmitContext.Marshal}}.GetReference(coefficients);
+                ref {{c.T}} shifts = ref {{EmitContext.Unsafe}}.Add(ref scales, {{Literal.Int(c.Block)}});
+                // One pass over the rows per block of features: y = x · scale + shift from the running statistics.
+                {{BlockLoopOpen(c)}}
+                    for (int j = 0; j < length; j++)
+                    {
+                        int c = c0 + j;
+                        double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
+                        double scale = {{scale}};
+                        {{EmitContext.Unsafe}}.Add(ref scales, j) = ({{c.T}})scale;
+                        {{EmitContext.Unsafe}}.Add(ref shifts, j) = ({{c.T}})({{shift}});
+                    }
+                    BnGenRowsAffine(ref x, ref y, batch, c0, length, ref scales, ref shifts);
+                }
+                """;
+
+        w.Block($$"""
+            /// <summary>
+            /// Evaluation-mode forward with caller-owned buffers: y = (x − runningMean) / sqrt(runningVar + {{Literal.DoubleText(c.Spec.Epsilon)}}){{(c.Affine ? " · γ + β" : string.Empty)}},
+            /// computed as y = x · scale + shift. Reads everything afresh and updates nothing.
+            /// </summary>
+            /// <param name="input">x: {{TensorDoc(c)}}.</param>
+            /// <param name="output">y, same length; may be the same memory as <paramref name="input"/>.</param>
+            {{DimsDoc(c)}}
+            {{(c.Affine ? "/// <param name=\"weight\">γ, length Features.</param>\n/// <param name=\"bias\">β, length Features.</param>" : CodeWriter.Skip)}}
+            /// <param name="runningMean">Running mean, length Features.</param>
+            /// <param name="runningVar">Running variance, length Features.</param>
+            /// <exception cref="global::System.ArgumentOutOfRangeException">A dimension is not positive.</exception>
+            /// <exception cref="global::System.ArgumentException">A length does not match the shape.</exception>
+            {{c.GeneratedCode}}
+            public static void ForwardInference({{c.Ros}} input, {{c.Span}} output, {{c.Dims}}, {{affineParams}}{{c.Ros}} runningMean, {{c.Ros}} runningVar)
+            {
+                {{LayerEmitter.Indent(body, 1)}}
+            }
+
+            """);
+    }
+
+    private static void WriteBackwardTraining(CodeWriter w, EmitContext c)
+    {
+        string weightParam = c.Affine ? $"{c.Ros} weight, " : string.Empty;
+        string gradParams = c.Affine ? $", {c.Span} weightGrad, {c.Span} biasGrad" : string.Empty;
+        var checks = new List<string> { CheckTensors(c, "input", "gradOutput", "gradInput") };
+        if (c.Affine)
+        {
+            checks.Add(CheckFeatures("weight"));
+        }
+        checks.Add(CheckFeatures("savedMean", "savedInvStd"));
+        if (c.Affine)
+        {
+            checks.Add(CheckFeatures("weightGrad", "biasGrad"));
+        }
+        string gamma = c.Affine ? "weight[c]" : "1d";
+        string grads = c.Affine
+            ? $"weightGrad[c] = {c.ToT("dot * invStd")};\nbiasGrad[c] = {c.ToT("sumDy")};\n"
+            : string.Empty;
+        // dx = γ·invStd·(dy − Σdy/n − (x − mean)·invStd²·Σ(dy·(x − mean))/n) = dy·a + x·b + k.
+        string coefficients = $$"""
+            {{grads}}double a = {{gamma}} * invStd;
+            double slope = dot * invStd * invStd / n;
+            double b = -a * slope;
+            double k = a * (mean * slope - sumDy / n);
+            """;
+
+        string body = c.Nchw
+            ? $$"""
+                {{string.Join("\n", checks)}}
+                int plane = height * width;
+                double n = (double)batch * plane;
+                ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
+                ref {{c.T}} dy = ref {{EmitContext.Marshal}}.GetReference(gradOutput);
+                ref {{c.T}} dx = ref {{EmitContext.Marshal}}.GetReference(gradInput);
+                // Channel by channel: one pass for Σdy and Σdy·(x − mean) in double, then dx = dy·a + x·b + k.
+                for (int c = 0; c < Features; c++)
+                {
+                    double mean = savedMean[c];
+                    double invStd = savedInvStd[c];
+                    BnGenChannelGradientSums(ref x, ref dy, c, batch, plane, mean, out double sumDy, out double dot);
+                    {{LayerEmitter.Indent(coefficients, 1)}}
+                    BnGenChannelBackward(ref x, ref dy, ref dx, c, batch, plane, ({{c.T}})a, ({{c.T}})b, ({{c.T}})k);
+                }
+                """
+            : $$"""
+                {{string.Join("\n", checks)}}
+                double n = batch;
+                ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
+                ref {{c.T}} dy = ref {{EmitContext.Marshal}}.GetReference(gradOutput);
+                ref {{c.T}} dx = ref {{EmitContext.Marshal}}.GetReference(gradInput);
+                ref double means = ref {{EmitContext.Marshal}}.GetReference(savedMean);
+                {{EmitContext.SpanD}} sums = stackalloc double[{{Literal.Int(2 * c.Block)}}];
+                {{c.Span}} coefficients = stackalloc {{c.T}}[{{Literal.Int(3 * c.Block)}}];
+                ref double sumsDy = ref {{EmitContext.Marshal}}.GetReference(sums);
+                ref double dots = ref {{EmitContext.Unsafe}}.Add(ref sumsDy, {{Literal.Int(c.Block)}});
+                ref {{c.T}} aa = ref {{EmitContext.Marshal}}.GetReference(coefficients);
+                ref {{c.T}} bb = ref {{EmitContext.Unsafe}}.Add(ref aa, {{Literal.Int(c.Block)}});
+                ref {{c.T}} kk = ref {{EmitContext.Unsafe}}.Add(ref aa, {{Literal.Int(2 * c.Block)}});
+                // Per block of features: one pass over the rows for Σdy and Σdy·(x − mean) in double, then dx = dy·a + x·b + k.
+                {{BlockLoopOpen(c)}}
+                    sums.Clear();
+                    BnGenRowsGradientSums(ref x, ref dy, batch, c0, length, ref {{EmitContext.Unsafe}}.Add(ref means, c0), ref sumsDy, ref dots);
+                    for (int j = 0; j < length; j++)
+                    {
+                        int c = c0 + j;
+                        double mean = savedMean[c];
+                        double invStd = savedInvStd[c];
+                        double sumDy = {{EmitContext.Unsafe}}.Add(ref sumsDy, j);
+                        double dot = {{EmitContext.Unsafe}}.Add(ref dots, j);
+                        {{LayerEmitter.Indent(coefficients, 2)}}
+                        {{EmitContext.Unsafe}}.Add(ref aa, j) = ({{c.T}})a;
+                        {{EmitContext.Unsafe}}.Add(ref bb, j) = ({{c.T}})b;
+                        {{EmitContext.Unsafe}}.Add(ref kk, j) = ({{c.T}})k;
+                    }
+                    BnGenRowsBackward(ref x, ref dy, ref dx, batch, c0, length, ref aa, ref bb, ref kk);
+                }
+                """;
+
+        w.Block($$"""
+            /// <summary>
+            /// Backward of <see cref="ForwardTraining"/> with caller-owned buffers: the full gradient through the batch
+            /// statistics, dx = γ·invStd·(dy − Σdy/n − x̂·Σ(dy·x̂)/n) with x̂ = (x − savedMean)·savedInvStd{{(c.Affine ? "; weightGrad = Σ dy·x̂ and biasGrad = Σ dy are overwritten" : string.Empty)}}.
+            /// </summary>
+            /// <param name="input">x, the forward input: {{TensorDoc(c)}}.</param>
+            /// <param name="gradOutput">dLoss/dy, same length.</param>
+            /// <param name="gradInput">dLoss/dx, overwritten; may be the same memory as <paramref name="gradOutput"/>.</param>
+            {{DimsDoc(c)}}
+            {{(c.Affine ? "/// <param name=\"weight\">γ, length Features.</param>" : CodeWriter.Skip)}}
+            /// <param name="savedMean">The batch mean per feature written by <see cref="ForwardTraining"/>.</param>
+            /// <param name="savedInvStd">The 1 / sqrt(var + ε) per feature written by <see cref="ForwardTraining"/>.</param>
+            {{(c.Affine ? "/// <param name=\"weightGrad\">Receives dLoss/dγ, length Features.</param>\n/// <param name=\"biasGrad\">Receives dLoss/dβ, length Features.</param>" : CodeWriter.Skip)}}
+            /// <exception cref="global::System.ArgumentOutOfRangeException">A dimension is not positive.</exception>
+            /// <exception cref="global::System.ArgumentException">A length does not match the shape. Nothing is written then.</exception>
+            {{c.GeneratedCode}}
+            public static void BackwardTraining({{c.Ros}} input, {{c.Ros}} gradOutput, {{c.Span}} gradInput, {{c.Dims}}, {{weightParam}}{{EmitContext.RosD}} savedMean, {{EmitContext.RosD}} savedInvStd{{gradParams}})
+            {
+                {{LayerEmitter.Indent(body, 1)}}
+            }
+
+            """);
+    }
+
+    private static void WriteBackwardInference(CodeWriter w, EmitContext c)
+    {
+        string weightParam = c.Affine ? $"{c.Ros} weight, " : string.Empty;
+        string gradParams = c.Affine ? $", {c.Span} weightGrad, {c.Span} biasGrad" : string.Empty;
+        var checks = new List<string> { CheckTensors(c, "input", "gradOutput", "gradInput") };
+        if (c.Affine)
+        {
+            checks.Add(CheckFeatures("weight"));
+        }
+        checks.Add(CheckFeatures("runningMean", "runningVar"));
+        if (c.Affine)
+        {
+            checks.Add(CheckFeatures("weightGrad", "biasGrad"));
+        }
+        string gamma = c.Affine ? "weight[c]" : "1d";
+
+        string body;
+        if (c.Nchw)
+        {
+            string sums = c.Affine
+                ? $$"""
+                    BnGenChannelGradientSums(ref x, ref dy, c, batch, plane, runningMean[c], out double sumDy, out double dot);
+                    weightGrad[c] = {{c.ToT("dot * invStd")}};
+                    biasGrad[c] = {{c.ToT("sumDy")}};
+                    """
+                : string.Empty;
+            body = $$"""
+                {{string.Join("\n", checks)}}
+                int plane = height * width;
+                ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
+                ref {{c.T}} dy = ref {{EmitContext.Marshal}}.GetReference(gradOutput);
+                ref {{c.T}} dx = ref {{EmitContext.Marshal}}.GetReference(gradInput);
+                // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
+                for (int c = 0; c < Features; c++)
+                {
+                    double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
+                    {{LayerEmitter.Indent(sums, 1)}}
+                    BnGenChannelAffine(ref dy, ref dx, c, batch, plane, ({{c.T}})({{gamma}} * invStd), {{c.Lit(0)}});
+                }
+                """;
+        }
+        else
+        {
+            string sums = c.Affine
+                ? $$"""
+                    sums.Clear();
+                    for (int j = 0; j < length; j++)
+                    {
+                        {{EmitContext.Unsafe}}.Add(ref means, j) = runningMean[c0 + j];
+                    }
+                    BnGenRowsGradientSums(ref x, ref dy, batch, c0, length, ref means, ref sumsDy, ref dots);
+                    """
+                : string.Empty;
+            string grads = c.Affine
+                ? $$"""
+                    weightGrad[c] = {{c.ToT($"{EmitContext.Unsafe}.Add(ref dots, j) * invStd")}};
+                    biasGrad[c] = {{c.ToT($"{EmitContext.Unsafe}.Add(ref sumsDy, j)")}};
+                    """
+                : string.Empty;
+            string stack = c.Affine
+                ? $$"""
+                    {{EmitContext.SpanD}} sums = stackalloc double[{{Literal.Int(3 * c.Block)}}];
+                    ref double sumsDy = ref {{EmitContext.Marshal}}.GetReference(sums);
+                    ref double dots = ref {{EmitContext.Unsafe}}.Add(ref sumsDy, {{Literal.Int(c.Block)}});
+                    ref double means = ref {{EmitContext.Unsafe}}.Add(ref sumsDy, {{Literal.Int(2 * c.Block)}});
+                    """
+                : string.Empty;
+            body = $$"""
+                {{string.Join("\n", checks)}}
+                ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
+                ref {{c.T}} dy = ref {{EmitContext.Marshal}}.GetReference(gradOutput);
+                ref {{c.T}} dx = ref {{EmitContext.Marshal}}.GetReference(gradInput);
+                {{LayerEmitter.Indent(stack, 0)}}
+                {{c.Span}} coefficients = stackalloc {{c.T}}[{{Literal.Int(2 * c.Block)}}];
+                ref {{c.T}} scales = ref {{EmitContext.Marshal}}.GetReference(coefficients);
+                ref {{c.T}} zeros = ref {{EmitContext.Unsafe}}.Add(ref scales, {{Literal.Int(c.Block)}});
+                // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
+                {{BlockLoopOpen(c)}}
+                    {{LayerEmitter.Indent(sums, 1)}}
+                    for (int j = 0; j < length; j++)
+                    {
+                        int c = c0 + j;
+                        double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
+                        {{LayerEmitter.Indent(grads, 2)}}
+                        {{EmitContext.Unsafe}}.Add(ref scales, j) = ({{c.T}})({{gamma}} * invStd);
+                    }
+                    BnGenRowsAffine(ref dy, ref dx, batch, c0, length, ref scales, ref zeros);
+                }
+                """;
+        }
+
+        w.Block($$"""
+            /// <summary>
+            /// Backward of <see cref="ForwardInference"/> with caller-owned buffers: the running statistics are constants, so
+            /// dx = dy · γ / sqrt(runningVar + ε){{(c.Affine ? "; weightGrad = Σ dy·x̂ with x̂ = (x − runningMean) / sqrt(runningVar + ε), and biasGrad = Σ dy, are overwritten" : string.Empty)}}.
+            /// </summary>
+            /// <param name="input">x, the forward input: {{TensorDoc(c)}}.</param>
+            /// <param name="gradOutput">dLoss/dy, same length.</param>
+            /// <param name="gradInput">dLoss/dx, overwritten; may be the same memory as <paramref name="gradOutput"/>.</param>
+            {{DimsDoc(c)}}
+            {{(c.Affine ? "/// <param name=\"weight\">γ, length Features.</param>" : CodeWriter.Skip)}}
+            /// <param name="runningMean">Running mean, length Features.</param>
+            /// <param name="runningVar">Running variance, length Features.</param>
+            {{(c.Affine ? "/// <param name=\"weightGrad\">Receives dLoss/dγ, length Features.</param>\n/// <param name=\"biasGrad\">Receives dLoss/dβ, length Features.</param>" : CodeWriter.Skip)}}
+            /// <exception cref="global::System.ArgumentOutOfRangeException">A dimension is not positive.</exception>
+            /// <exception cref="global::System.ArgumentException">A length does not match the shape. Nothing is written then.</exception>
+            {{c.GeneratedCode}}
+            public static void BackwardInference({{c.Ros}} input, {{c.Ros}} gradOutput, {{c.Span}} gradInput, {{c.Dims}}, {{weightParam}}{{c.Ros}} runningMean, {{c.Ros}} runningVar{{gradParams}})
+            {
+                {{LayerEmitter.Indent(body, 1)}}
+            }
+
+            """);
+    }
+
+    public static void WriteValidation(CodeWriter w, EmitContext c)
+    {
+        string shape = c.Nchw
+            ? $"{Throw}.ShapeNCHW(batch, Features, height, width)"
+            : $"{Throw}.ShapeNC(batch, Features)";
+        string dimChecks = c.Nchw
+            ? $$"""
+                if (batch <= 0)
+                {
+                    {{Throw}}.DimensionNotPositive(nameof(batch), batch);
+                }
+                if (height <= 0)
+                {
+                    {{Throw}}.DimensionNotPositive(nameof(height), height);
+                }
+                if (width <= 0)
+                {
+                    {{Throw}}.DimensionNotPositive(nameof(width), width);
+                }
+                return (long)batch * Features * height * width;
+                """
+            : $$"""
+                if (batch <= 0)
+                {
+                    {{Throw}}.DimensionNotPositive(nameof(batch), batch);
+                }
+                return (long)batch * Features;
+                """;
+        string perChannel = c.Nchw ? "(long)batch * height * width" : "batch";
+        w.Block($$"""
+            // Every check runs before anything is written, so that a rejected call changes no state.
+            {{c.GeneratedCode}}
+            private static long BnGenCheckDimensions({{c.Dims}})
+            {
+                {{LayerEmitter.Indent(dimChecks, 1)}}
+            }
+
+            {{c.GeneratedCode}}
+            private static void BnGenCheckLength(string name, int actual, long expected, {{c.Dims}})
+            {
+                if (actual != expected)
+                {
+                    {{Throw}}.LengthMismatch(name, expected, actual, {{shape}});
+                }
+            }
+
+            {{c.GeneratedCode}}
+            private static void BnGenCheckFeatures(string name, int actual)
+            {
+                if (actual != Features)
+                {
+                    {{Throw}}.LengthMismatch(name, Features, actual, "[{{c.Features}}]");
+                }
+            }
+
+            {{c.GeneratedCode}}
+            private static void BnGenCheckBatchStatistics({{c.Dims}})
+            {
+                if ({{perChannel}} == 1)
+                {
+                    {{Throw}}.SingleValuePerChannel({{shape}});
+                }
+            }
+
+            """);
+        if (c.Track)
+        {
+            w.Block($$"""
+                {{c.GeneratedCode}}
+                private static void BnGenCheckFactor(double exponentialAverageFactor)
+                {
+                    if (!(exponentialAverageFactor >= 0d && exponentialAverageFactor <= 1d))
+                    {
+                        {{Throw}}.ArgumentOutOfRange(nameof(exponentialAverageFactor), exponentialAverageFactor, "must be within [0, 1]");
+                    }
+                }
+
+                """);
+        }
+    }
+}

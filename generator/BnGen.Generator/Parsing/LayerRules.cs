@@ -1,0 +1,342 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using BnGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace BnGen.Generator.Parsing;
+
+/// <summary>Which part of a <c>[BatchNormLayer]</c> declaration a problem is about; analyzers map it to a location.</summary>
+internal enum LayerArgument
+{
+    /// <summary>The declaration itself (its identifier).</summary>
+    Declaration,
+    Features,
+    Layout,
+    Epsilon,
+    Momentum,
+    ElementType,
+}
+
+/// <summary>One thing wrong with a layer declaration, in terms of the diagnostic catalogue.</summary>
+/// <param name="Id">The BNG diagnostic ID.</param>
+/// <param name="Argument">The attribute argument at fault, or <see cref="LayerArgument.Declaration"/>.</param>
+/// <param name="Symbol">For <see cref="LayerArgument.Declaration"/>: the type whose declaration is at fault.</param>
+/// <param name="MessageArgs">Values for the descriptor's message format.</param>
+internal sealed record LayerProblem(string Id, LayerArgument Argument, INamedTypeSymbol? Symbol, ImmutableArray<string> MessageArgs)
+{
+    public bool IsError => Id != DiagnosticIds.MomentumLooksLikeKeras;
+}
+
+/// <summary>The raw values of a <c>[BatchNormLayer]</c> attribute, with defaults filled in.</summary>
+internal sealed class LayerArguments
+{
+    public bool Usable { get; set; } = true;   // false: the compiler already reports an error on the attribute
+    public int Features { get; set; }
+    public int LayoutValue { get; set; }
+    public double Epsilon { get; set; } = 1e-5;
+    public double Momentum { get; set; } = 0.1;
+    public bool Affine { get; set; } = true;
+    public bool TrackRunningStats { get; set; } = true;
+    public bool CumulativeAverage { get; set; }
+    public bool MomentumGiven { get; set; }
+    public ITypeSymbol? ElementType { get; set; }   // null: not given (float)
+    public bool ElementTypeGiven { get; set; }
+}
+
+/// <summary>
+/// The validity rules of a layer declaration, shared by the generator (which emits nothing for an invalid
+/// declaration) and the analyzers (which report each problem once, at the argument or identifier at fault).
+/// </summary>
+internal static class LayerRules
+{
+    public const string AttributeMetadataName = "BnGen.BatchNormLayerAttribute";
+
+    /// <summary>Largest accepted feature count: 2^20. Beyond it a per-feature normalization is not a layer anyone trains.</summary>
+    public const int MaxFeatures = 1 << 20;
+
+    /// <summary>Momentum at or above this is almost surely a Keras/TensorFlow-style value (weight of the old statistic).</summary>
+    public const double KerasMomentumThreshold = 0.5;
+
+    /// <summary>Names of members the generator adds; a user member with one of these names (other than a method) collides.</summary>
+    public static readonly ImmutableArray<string> GeneratedMemberNames = ImmutableArray.Create(
+        "Features", "Weight", "Bias", "WeightGrad", "BiasGrad", "RunningMean", "RunningVar", "NumBatchesTracked", "Training");
+
+    /// <summary>Names of the generated methods; a user method with one of these names and the same parameter types collides.</summary>
+    public static readonly ImmutableArray<string> GeneratedMethodNames = ImmutableArray.Create(
+        "Forward", "Backward", "ForwardTraining", "ForwardInference", "BackwardTraining", "BackwardInference");
+
+    public static LayerArguments Read(AttributeData attribute)
+    {
+        var args = new LayerArguments();
+        if (attribute.AttributeClass is null || attribute.AttributeClass.TypeKind == TypeKind.Error
+            || attribute.AttributeConstructor is null)
+        {
+            args.Usable = false;
+            return args;
+        }
+
+        ImmutableArray<TypedConstant> ctorArgs = attribute.ConstructorArguments;
+        if (ctorArgs.Length < 1 || ctorArgs.Any(static a => a.Kind == TypedConstantKind.Error))
+        {
+            args.Usable = false;
+            return args;
+        }
+        if (ctorArgs[0].Value is int features)
+        {
+            args.Features = features;
+        }
+        else
+        {
+            args.Usable = false;
+        }
+        if (ctorArgs.Length > 1)
+        {
+            if (ctorArgs[1].Value is int layout)
+            {
+                args.LayoutValue = layout;
+            }
+            else
+            {
+                args.Usable = false;
+            }
+        }
+
+        foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+        {
+            TypedConstant value = named.Value;
+            if (value.Kind == TypedConstantKind.Error)
+            {
+                args.Usable = false;
+                continue;
+            }
+            switch (named.Key)
+            {
+                case "Epsilon" when value.Value is double eps:
+                    args.Epsilon = eps;
+                    break;
+                case "Momentum" when value.Value is double momentum:
+                    args.Momentum = momentum;
+                    args.MomentumGiven = true;
+                    break;
+                case "Affine" when value.Value is bool affine:
+                    args.Affine = affine;
+                    break;
+                case "TrackRunningStats" when value.Value is bool track:
+                    args.TrackRunningStats = track;
+                    break;
+                case "CumulativeAverage" when value.Value is bool cumulative:
+                    args.CumulativeAverage = cumulative;
+                    break;
+                case "ElementType":
+                    args.ElementTypeGiven = true;
+                    args.ElementType = value.Value as ITypeSymbol;   // null for typeof-less null
+                    break;
+                default:
+                    args.Usable = false;
+                    break;
+            }
+        }
+        return args;
+    }
+
+    /// <summary>Maps <c>typeof(float)</c>/<c>typeof(double)</c> (or no argument) to an element kind; null for anything else.</summary>
+    public static ElementKind? ElementOf(LayerArguments args)
+    {
+        if (!args.ElementTypeGiven)
+        {
+            return ElementKind.Float;
+        }
+        return args.ElementType?.SpecialType switch
+        {
+            SpecialType.System_Single => ElementKind.Float,
+            SpecialType.System_Double => ElementKind.Double,
+            _ => null,
+        };
+    }
+
+    /// <summary>Every problem of the declaration of <paramref name="type"/> carrying <paramref name="attribute"/>.</summary>
+    public static List<LayerProblem> Check(INamedTypeSymbol type, AttributeData attribute, LayerArguments args, CancellationToken cancellationToken)
+    {
+        var problems = new List<LayerProblem>();
+
+        // BNG0001: the class and every containing type must be partial in every declaration.
+        for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!IsPartialEverywhere(t, cancellationToken))
+            {
+                problems.Add(new LayerProblem(DiagnosticIds.ClassNotPartial, LayerArgument.Declaration, t,
+                    ImmutableArray.Create(t.Name, type.Name)));
+            }
+        }
+
+        if (!args.Usable)
+        {
+            return problems;   // the compiler reports the attribute's own errors
+        }
+
+        // BNG0002: a positive feature count within the documented bound.
+        if (args.Features <= 0 || args.Features > MaxFeatures)
+        {
+            problems.Add(new LayerProblem(DiagnosticIds.FeaturesOutOfRange, LayerArgument.Features, null,
+                ImmutableArray.Create(Format(args.Features), Format(MaxFeatures))));
+        }
+
+        // BNG0003: a defined layout.
+        if (args.LayoutValue is not (0 or 1))
+        {
+            problems.Add(new LayerProblem(DiagnosticIds.LayoutUndefined, LayerArgument.Layout, null,
+                ImmutableArray.Create(Format(args.LayoutValue))));
+        }
+
+        // BNG0004: epsilon finite and positive.
+        if (!(args.Epsilon > 0) || double.IsInfinity(args.Epsilon))
+        {
+            problems.Add(new LayerProblem(DiagnosticIds.EpsilonInvalid, LayerArgument.Epsilon, null,
+                ImmutableArray.Create(Format(args.Epsilon))));
+        }
+
+        // BNG0005: momentum in [0, 1]; BNG0010: a Keras-style momentum.
+        if (!(args.Momentum >= 0 && args.Momentum <= 1))
+        {
+            problems.Add(new LayerProblem(DiagnosticIds.MomentumOutOfRange, LayerArgument.Momentum, null,
+                ImmutableArray.Create(Format(args.Momentum))));
+        }
+        else if (args.MomentumGiven && !args.CumulativeAverage && args.Momentum >= KerasMomentumThreshold)
+        {
+            problems.Add(new LayerProblem(DiagnosticIds.MomentumLooksLikeKeras, LayerArgument.Momentum, null,
+                ImmutableArray.Create(Format(args.Momentum), Format(1 - args.Momentum))));
+        }
+
+        // BNG0006: float or double.
+        if (ElementOf(args) is null)
+        {
+            string shown = args.ElementType?.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat) ?? "null";
+            problems.Add(new LayerProblem(DiagnosticIds.ElementTypeUnsupported, LayerArgument.ElementType, null,
+                ImmutableArray.Create(shown)));
+        }
+
+        // BNG0007: the declaration cannot hold a layer.
+        string? reason = CannotHoldReason(type, args, cancellationToken);
+        if (reason is not null)
+        {
+            problems.Add(new LayerProblem(DiagnosticIds.CannotHoldLayer, LayerArgument.Declaration, type,
+                ImmutableArray.Create(type.Name, reason)));
+        }
+
+        return problems;
+    }
+
+    /// <summary>Whether every declaration of <paramref name="type"/> has the <c>partial</c> modifier.</summary>
+    public static bool IsPartialEverywhere(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        if (type.DeclaringSyntaxReferences.Length == 0)
+        {
+            return false;
+        }
+        foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration
+                || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static string? CannotHoldReason(INamedTypeSymbol type, LayerArguments args, CancellationToken cancellationToken)
+    {
+        if (type.TypeKind != TypeKind.Class)
+        {
+            return "it is not a class";
+        }
+        if (type.IsStatic)
+        {
+            return "a static class cannot have the layer's instance members";
+        }
+        if (type.IsGenericType)
+        {
+            return "a generic class cannot be specialized to one shape";
+        }
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            if (outer.IsGenericType)
+            {
+                return $"it is nested in the generic type '{outer.Name}'";
+            }
+        }
+
+        foreach (ISymbol member in type.GetMembers())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (member.IsImplicitlyDeclared || member.DeclaringSyntaxReferences.Length == 0)
+            {
+                continue;
+            }
+            if (GeneratedMemberNames.Contains(member.Name))
+            {
+                return $"it already declares a member named '{member.Name}'";
+            }
+            if (member is IMethodSymbol method && GeneratedMethodNames.Contains(method.Name)
+                && GeneratedSignatures(method.Name, args).Any(signature => SameParameters(method, signature)))
+            {
+                return $"it already declares a method '{method.Name}' with the signature the generator adds";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Parameter type names (as display strings) of the generated overloads of <paramref name="name"/>.</summary>
+    private static IEnumerable<string[]> GeneratedSignatures(string name, LayerArguments args)
+    {
+        string t = ElementOf(args) == ElementKind.Double ? "double" : "float";
+        string ros = $"System.ReadOnlySpan<{t}>";
+        string span = $"System.Span<{t}>";
+        bool nchw = args.LayoutValue == 1;
+        string[] dims = nchw ? new[] { "int", "int", "int" } : new[] { "int" };
+        switch (name)
+        {
+            case "Forward":
+                yield return new[] { ros, span }.Concat(dims).ToArray();
+                break;
+            case "Backward":
+                yield return new[] { ros, ros, span }.Concat(dims).ToArray();
+                break;
+            default:
+                // The static kernels have long, layer-specific parameter lists: any user method of that name whose first
+                // parameters are the tensor spans and dimensions is treated as a collision.
+                yield return name.StartsWith("Forward", StringComparison.Ordinal)
+                    ? new[] { ros, span }.Concat(dims).ToArray()
+                    : new[] { ros, ros, span }.Concat(dims).ToArray();
+                break;
+        }
+    }
+
+    private static bool SameParameters(IMethodSymbol method, string[] signature)
+    {
+        bool isStaticKernel = method.Name.EndsWith("Training", StringComparison.Ordinal) || method.Name.EndsWith("Inference", StringComparison.Ordinal);
+        if (isStaticKernel ? method.Parameters.Length < signature.Length : method.Parameters.Length != signature.Length)
+        {
+            return false;
+        }
+        for (int i = 0; i < signature.Length; i++)
+        {
+            if (method.Parameters[i].Type.ToDisplayString() != signature[i])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}
