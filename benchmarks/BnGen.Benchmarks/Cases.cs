@@ -1,0 +1,166 @@
+using System;
+
+namespace BnGen.Benchmarks;
+
+// Adapters from each generated layer's static kernels to the parameterless calls the benchmarks time.
+
+public sealed class Nc64FloatCase(string name, int batch) : Case<float>(name, batch, Nc64Float.Features, 1, 1, false)
+{
+    public override void GeneratedTrainingForward()
+        => Nc64Float.ForwardTraining(X, Y, Batch, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nc64Float.ForwardInference(X, Y, Batch, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nc64Float.BackwardTraining(X, Dy, Dx, Batch, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nc64Float.BackwardInference(X, Dy, Dx, Batch, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+public sealed class Nc1024FloatCase(string name, int batch) : Case<float>(name, batch, Nc1024Float.Features, 1, 1, false)
+{
+    public override void GeneratedTrainingForward()
+        => Nc1024Float.ForwardTraining(X, Y, Batch, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nc1024Float.ForwardInference(X, Y, Batch, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nc1024Float.BackwardTraining(X, Dy, Dx, Batch, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nc1024Float.BackwardInference(X, Dy, Dx, Batch, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+public sealed class Nc17FloatCase(string name, int batch) : Case<float>(name, batch, Nc17Float.Features, 1, 1, false)
+{
+    public override void GeneratedTrainingForward()
+        => Nc17Float.ForwardTraining(X, Y, Batch, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nc17Float.ForwardInference(X, Y, Batch, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nc17Float.BackwardTraining(X, Dy, Dx, Batch, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nc17Float.BackwardInference(X, Dy, Dx, Batch, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+public sealed class Nc64DoubleCase(string name, int batch) : Case<double>(name, batch, Nc64Double.Features, 1, 1, false)
+{
+    public override void GeneratedTrainingForward()
+        => Nc64Double.ForwardTraining(X, Y, Batch, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nc64Double.ForwardInference(X, Y, Batch, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nc64Double.BackwardTraining(X, Dy, Dx, Batch, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nc64Double.BackwardInference(X, Dy, Dx, Batch, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+public sealed class Nchw64FloatCase(string name, int batch, int height, int width) : Case<float>(name, batch, Nchw64Float.Features, height, width, true)
+{
+    public override void GeneratedTrainingForward()
+        => Nchw64Float.ForwardTraining(X, Y, Batch, Height, Width, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nchw64Float.ForwardInference(X, Y, Batch, Height, Width, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nchw64Float.BackwardTraining(X, Dy, Dx, Batch, Height, Width, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nchw64Float.BackwardInference(X, Dy, Dx, Batch, Height, Width, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+public sealed class Nchw256FloatCase(string name, int batch, int height, int width) : Case<float>(name, batch, Nchw256Float.Features, height, width, true)
+{
+    public override void GeneratedTrainingForward()
+        => Nchw256Float.ForwardTraining(X, Y, Batch, Height, Width, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nchw256Float.ForwardInference(X, Y, Batch, Height, Width, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nchw256Float.BackwardTraining(X, Dy, Dx, Batch, Height, Width, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nchw256Float.BackwardInference(X, Dy, Dx, Batch, Height, Width, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+public sealed class Nchw16FloatCase(string name, int batch, int height, int width) : Case<float>(name, batch, Nchw16Float.Features, height, width, true)
+{
+    public override void GeneratedTrainingForward()
+        => Nchw16Float.ForwardTraining(X, Y, Batch, Height, Width, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nchw16Float.ForwardInference(X, Y, Batch, Height, Width, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nchw16Float.BackwardTraining(X, Dy, Dx, Batch, Height, Width, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nchw16Float.BackwardInference(X, Dy, Dx, Batch, Height, Width, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+public sealed class Nchw3FloatCase(string name, int batch, int height, int width) : Case<float>(name, batch, Nchw3Float.Features, height, width, true)
+{
+    public override void GeneratedTrainingForward()
+        => Nchw3Float.ForwardTraining(X, Y, Batch, Height, Width, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nchw3Float.ForwardInference(X, Y, Batch, Height, Width, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nchw3Float.BackwardTraining(X, Dy, Dx, Batch, Height, Width, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nchw3Float.BackwardInference(X, Dy, Dx, Batch, Height, Width, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+public sealed class Nchw64DoubleCase(string name, int batch, int height, int width) : Case<double>(name, batch, Nchw64Double.Features, height, width, true)
+{
+    public override void GeneratedTrainingForward()
+        => Nchw64Double.ForwardTraining(X, Y, Batch, Height, Width, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nchw64Double.ForwardInference(X, Y, Batch, Height, Width, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nchw64Double.BackwardTraining(X, Dy, Dx, Batch, Height, Width, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nchw64Double.BackwardInference(X, Dy, Dx, Batch, Height, Width, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+/// <summary>The shapes of issue 4: float everywhere, double for NC 32×64 and NCHW 8×64×28×28.</summary>
+public static class Cases
+{
+    public static readonly string[] Names =
+    {
+        "NC 32x64 f32", "NC 256x1024 f32", "NC 8x17 f32", "NC 32x64 f64",
+        "NCHW 8x64x28x28 f32", "NCHW 32x64x56x56 f32", "NCHW 4x256x14x14 f32", "NCHW 64x16x8x8 f32",
+        "NCHW 1x3x224x224 f32", "NCHW 8x64x28x28 f64",
+    };
+
+    public static Case Create(string name) => name switch
+    {
+        "NC 32x64 f32" => new Nc64FloatCase(name, 32),
+        "NC 256x1024 f32" => new Nc1024FloatCase(name, 256),
+        "NC 8x17 f32" => new Nc17FloatCase(name, 8),
+        "NC 32x64 f64" => new Nc64DoubleCase(name, 32),
+        "NCHW 8x64x28x28 f32" => new Nchw64FloatCase(name, 8, 28, 28),
+        "NCHW 32x64x56x56 f32" => new Nchw64FloatCase(name, 32, 56, 56),
+        "NCHW 4x256x14x14 f32" => new Nchw256FloatCase(name, 4, 14, 14),
+        "NCHW 64x16x8x8 f32" => new Nchw16FloatCase(name, 64, 8, 8),
+        "NCHW 1x3x224x224 f32" => new Nchw3FloatCase(name, 1, 224, 224),
+        "NCHW 8x64x28x28 f64" => new Nchw64DoubleCase(name, 8, 28, 28),
+        _ => throw new ArgumentException($"Unknown shape '{name}'.", nameof(name)),
+    };
+}

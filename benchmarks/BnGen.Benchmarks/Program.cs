@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Numerics;
+using System.Reflection;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
+
+namespace BnGen.Benchmarks;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Contains("--smoke"))
+        {
+            return Smoke();
+        }
+        if (args.Contains("--verify"))
+        {
+            return Verify();
+        }
+        // The full run: one process (in-process toolchain), a short but repeated measurement per case.
+        // --filter etc. pass through to BenchmarkDotNet; "--quick" shortens it further for development.
+        bool quick = args.Contains("--quick");
+        string[] rest = args.Where(a => a != "--quick").ToArray();
+        Job job = Job.Default
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithLaunchCount(1)
+            .WithWarmupCount(quick ? 1 : 3)
+            .WithIterationCount(quick ? 3 : 9)
+            .WithIterationTime(TimeInterval.FromMilliseconds(quick ? 25 : 60))
+            .WithId(quick ? "Quick" : "Full");
+        IConfig config = DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.JoinSummary);
+        Summary[] summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(
+            rest.Length == 0 ? new[] { "--filter", "*" } : rest, config).ToArray();
+        string table = SummaryTable.Build(summaries);
+        Console.WriteLine(table);
+        string path = Path.Combine("BenchmarkDotNet.Artifacts", "bngen-summary.md");
+        Directory.CreateDirectory("BenchmarkDotNet.Artifacts");
+        File.WriteAllText(path, table);
+        Console.WriteLine($"Summary written to {Path.GetFullPath(path)}");
+        return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// CI smoke run: every benchmark method on every shape, a few calls each, outputs checked finite; the generated
+    /// layers are checked against the naive double reference, on ordinary data and on data with mean 1e4.
+    /// </summary>
+    private static int Smoke()
+    {
+        var watch = Stopwatch.StartNew();
+        int failures = 0;
+        MethodInfo[] methods = typeof(BatchNormBenchmarks).GetMethods()
+            .Where(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null).ToArray();
+        foreach (string shape in Cases.Names)
+        {
+            var bench = new BatchNormBenchmarks { Shape = shape };
+            bench.Setup();
+            foreach (MethodInfo method in methods)
+            {
+                try
+                {
+                    var call = method.CreateDelegate<Action>(bench);
+                    call();
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    call();
+                    long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                    if (method.Name.EndsWith("_Generated", StringComparison.Ordinal) && allocated > 0)
+                    {
+                        Console.Error.WriteLine($"FAIL {shape} {method.Name}: {allocated} bytes allocated");
+                        failures++;
+                    }
+                }
+                catch (Exception e)
+                {
+                    Console.Error.WriteLine($"FAIL {shape} {method.Name}: {e}");
+                    failures++;
+                }
+            }
+            failures += Report(shape, Cases.Create(shape).Verify(statisticsOnly: false));
+            Case offset = Cases.Create(shape);
+            offset.UseOffsetData();
+            failures += Report(shape + " (mean 1e4)", offset.Verify(statisticsOnly: true));
+        }
+        Console.WriteLine($"Smoke: {Cases.Names.Length} shapes × {methods.Length} methods, {failures} failure(s), {watch.Elapsed.TotalSeconds:F1} s.");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static int Verify()
+    {
+        int failures = 0;
+        foreach (string shape in Cases.Names)
+        {
+            failures += Report(shape, Cases.Create(shape).Verify(statisticsOnly: false));
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static int Report(string shape, List<string> errors)
+    {
+        foreach (string error in errors)
+        {
+            Console.Error.WriteLine($"FAIL {shape}: {error}");
+        }
+        if (errors.Count == 0)
+        {
+            Console.WriteLine($"ok   {shape}: generated layer matches the double reference");
+        }
+        return errors.Count;
+    }
+}
+
+/// <summary>The table docs/benchmarks.md quotes: per shape and operation, the contenders' medians and the ratios.</summary>
+public static class SummaryTable
+{
+    private static readonly (string Op, string Roof, int Bytes)[] Operations =
+    {
+        ("TrainFwd", "Roof_R2W1", 12), ("EvalFwd", "Roof_Copy", 8), ("TrainBwd", "Roof_R2R2W1", 20), ("EvalBwd", "Roof_R2R2W1", 20),
+    };
+
+    public static string Build(IEnumerable<Summary> summaries)
+    {
+        var medians = new Dictionary<(string Shape, string Method), double>();
+        var allocations = new Dictionary<(string Shape, string Method), long>();
+        foreach (BenchmarkReport report in summaries.SelectMany(s => s.Reports))
+        {
+            if (report.ResultStatistics is null)
+            {
+                continue;
+            }
+            string shape = (string)report.BenchmarkCase.Parameters["Shape"];
+            string method = report.BenchmarkCase.Descriptor.WorkloadMethod.Name;
+            medians[(shape, method)] = report.ResultStatistics.Median;
+            allocations[(shape, method)] = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? -1;
+        }
+        var sb = new StringBuilder();
+        sb.AppendLine($"Vector<float>.Count = {Vector<float>.Count}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        sb.AppendLine();
+        sb.AppendLine("| Shape | Op | Generated ns | GB/s | Naive ns | Tensor ns | Roof | Roof ns | Gen/Roof | Naive/Gen | Tensor/Gen | Gen alloc B |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|");
+        string F(double v) => double.IsNaN(v) ? "–" : v.ToString(v >= 100 ? "F0" : "F1", CultureInfo.InvariantCulture);
+        string R(double v) => double.IsNaN(v) ? "–" : v.ToString("F2", CultureInfo.InvariantCulture);
+        double Get(string shape, string method) => medians.TryGetValue((shape, method), out double v) ? v : double.NaN;
+        foreach (string shape in Cases.Names)
+        {
+            long count = ElementCount(shape, out int size);
+            foreach (var (op, roof, bytes) in Operations)
+            {
+                double gen = Get(shape, op + "_Generated");
+                if (double.IsNaN(gen))
+                {
+                    continue;
+                }
+                double naive = Get(shape, op + "_Naive");
+                double tensor = Get(shape, op + "_Tensor");
+                double roofNs = Get(shape, roof);
+                double gbs = count * bytes * (size / 4.0) / gen;
+                allocations.TryGetValue((shape, op + "_Generated"), out long alloc);
+                sb.AppendLine($"| {shape} | {op} | {F(gen)} | {F(gbs)} | {F(naive)} | {F(tensor)} | {roof.Substring(5)} | {F(roofNs)} | {R(gen / roofNs)} | {R(naive / gen)} | {R(tensor / gen)} | {alloc} |");
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static long ElementCount(string shape, out int size)
+    {
+        string[] parts = shape.Split(' ');
+        size = parts[2] == "f64" ? 8 : 4;
+        return parts[1].Split('x').Aggregate(1L, (p, d) => p * long.Parse(d, CultureInfo.InvariantCulture));
+    }
+}
