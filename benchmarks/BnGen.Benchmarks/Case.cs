@@ -52,7 +52,7 @@ public abstract class Case
     public abstract List<string> Verify(bool statisticsOnly);
 
     /// <summary>Shifts the input to mean 1e4 with unit spread: the statistics must stay as accurate as double two-pass sums.</summary>
-    public abstract void UseOffsetData();
+    public abstract void UseOffsetData(bool outlierFirst);
 
     public override string ToString() => Name;
 }
@@ -60,7 +60,7 @@ public abstract class Case
 /// <summary>Buffers of one element type, filled with fixed pseudo-random data.</summary>
 public abstract class Case<T> : Case where T : unmanaged, IFloatingPointIeee754<T>
 {
-    protected Case(string name, int batch, int features, int height, int width, bool nchw)
+    protected Case(string name, int batch, int features, int height, int width, bool nchw, bool affine = true)
         : base(name, batch, features, height, width, nchw)
     {
         var random = new Random(1234);
@@ -70,6 +70,12 @@ public abstract class Case<T> : Case where T : unmanaged, IFloatingPointIeee754<
         Dx = new T[Count];
         Weight = Fill(random, features, 1.0, 0.2);
         Bias = Fill(random, features, 0.0, 0.2);
+        if (!affine)
+        {
+            // A layer without affine parameters: the reference runs with γ = 1 and β = 0.
+            Array.Fill(Weight, T.One);
+            Array.Fill(Bias, T.Zero);
+        }
         RunningMean = Fill(random, features, 0.3, 0.2);
         RunningVar = new T[features];
         for (int c = 0; c < features; c++)
@@ -130,12 +136,21 @@ public abstract class Case<T> : Case where T : unmanaged, IFloatingPointIeee754<
         initialRunningVar.CopyTo(RunningVar, 0);
     }
 
-    public override void UseOffsetData()
+    public override void UseOffsetData(bool outlierFirst)
     {
         var random = new Random(99);
         for (long i = 0; i < Count; i++)
         {
             X[i] = T.CreateTruncating(1e4 + (random.NextDouble() - 0.5) * 3.0);
+        }
+        if (outlierFirst)
+        {
+            // The first value of each channel (the kernels' pivot) far out: on large channels the shifted sums would
+            // lose digits, and the exact second pass must take over.
+            for (int c = 0; c < Features; c++)
+            {
+                X[c * Plane] += T.CreateTruncating(200.0);
+            }
         }
         NaiveTrainingForward();
         ResetRunning();
@@ -240,6 +255,45 @@ public abstract class Case<T> : Case where T : unmanaged, IFloatingPointIeee754<
         Compare("eval backward dx", Dx, dx, tol);
         Compare("eval weightGrad", WeightGrad, wg, tol * 10);
         Compare("eval biasGrad", BiasGrad, bg, tol * 10);
+
+        // In place: output the same memory as input (forward), gradInput the same as gradOutput (backward).
+        T[] x = X, yOut = Y, dyIn = Dy, dxOut = Dx;
+        ResetRunning();
+        NaiveTrainingForward();
+        y = (T[])Y.Clone();
+        ResetRunning();
+        X = (T[])x.Clone();
+        Y = X;
+        GeneratedTrainingForward();
+        Compare("in-place training forward y", Y, y, tol);
+        X = x;
+        Y = yOut;
+        NaiveEvalForward();
+        y = (T[])Y.Clone();
+        X = (T[])x.Clone();
+        Y = X;
+        GeneratedEvalForward();
+        Compare("in-place eval forward y", Y, y, tol);
+        X = x;
+        Y = yOut;
+        ResetRunning();
+        NaiveTrainingForward();
+        NaiveTrainingBackward();
+        dx = (T[])Dx.Clone();
+        Dy = (T[])dyIn.Clone();
+        Dx = Dy;
+        GeneratedTrainingBackward();
+        Compare("in-place training backward dx", Dx, dx, tol * 10);
+        Dy = dyIn;
+        Dx = dxOut;
+        NaiveEvalBackward();
+        dx = (T[])Dx.Clone();
+        Dy = (T[])dyIn.Clone();
+        Dx = Dy;
+        GeneratedEvalBackward();
+        Compare("in-place eval backward dx", Dx, dx, tol);
+        Dy = dyIn;
+        Dx = dxOut;
         ResetRunning();
         return errors;
     }

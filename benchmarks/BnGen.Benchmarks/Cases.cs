@@ -139,6 +139,81 @@ public sealed class Nchw64DoubleCase(string name, int batch, int height, int wid
         => Nchw64Double.BackwardInference(X, Dy, Dx, Batch, Height, Width, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
 }
 
+public sealed class Nc5FloatPlainCase(string name, int batch) : Case<float>(name, batch, Nc5FloatPlain.Features, 1, 1, false, affine: false)
+{
+    public override void GeneratedTrainingForward()
+        => Nc5FloatPlain.ForwardTraining(X, Y, Batch, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nc5FloatPlain.ForwardInference(X, Y, Batch, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nc5FloatPlain.BackwardTraining(X, Dy, Dx, Batch, SavedMean, SavedInvStd);
+
+    public override void GeneratedEvalBackward()
+        => Nc5FloatPlain.BackwardInference(X, Dy, Dx, Batch, RunningMean, RunningVar);
+}
+
+public sealed class Nc37DoublePlainCase(string name, int batch) : Case<double>(name, batch, Nc37DoublePlain.Features, 1, 1, false, affine: false)
+{
+    public override void GeneratedTrainingForward()
+        => Nc37DoublePlain.ForwardTraining(X, Y, Batch, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nc37DoublePlain.ForwardInference(X, Y, Batch, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nc37DoublePlain.BackwardTraining(X, Dy, Dx, Batch, SavedMean, SavedInvStd);
+
+    public override void GeneratedEvalBackward()
+        => Nc37DoublePlain.BackwardInference(X, Dy, Dx, Batch, RunningMean, RunningVar);
+}
+
+public sealed class Nc300FloatCase(string name, int batch) : Case<float>(name, batch, Nc300Float.Features, 1, 1, false)
+{
+    public override void GeneratedTrainingForward()
+        => Nc300Float.ForwardTraining(X, Y, Batch, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nc300Float.ForwardInference(X, Y, Batch, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nc300Float.BackwardTraining(X, Dy, Dx, Batch, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nc300Float.BackwardInference(X, Dy, Dx, Batch, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+public sealed class Nchw3FloatPlainCase(string name, int batch, int height, int width) : Case<float>(name, batch, Nchw3FloatPlain.Features, height, width, true, affine: false)
+{
+    public override void GeneratedTrainingForward()
+        => Nchw3FloatPlain.ForwardTraining(X, Y, Batch, Height, Width, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nchw3FloatPlain.ForwardInference(X, Y, Batch, Height, Width, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nchw3FloatPlain.BackwardTraining(X, Dy, Dx, Batch, Height, Width, SavedMean, SavedInvStd);
+
+    public override void GeneratedEvalBackward()
+        => Nchw3FloatPlain.BackwardInference(X, Dy, Dx, Batch, Height, Width, RunningMean, RunningVar);
+}
+
+public sealed class Nchw5DoubleCase(string name, int batch, int height, int width) : Case<double>(name, batch, Nchw5Double.Features, height, width, true)
+{
+    public override void GeneratedTrainingForward()
+        => Nchw5Double.ForwardTraining(X, Y, Batch, Height, Width, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nchw5Double.ForwardInference(X, Y, Batch, Height, Width, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nchw5Double.BackwardTraining(X, Dy, Dx, Batch, Height, Width, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nchw5Double.BackwardInference(X, Dy, Dx, Batch, Height, Width, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
 /// <summary>The shapes of issue 4: float everywhere, double for NC 32×64 and NCHW 8×64×28×28.</summary>
 public static class Cases
 {
@@ -149,8 +224,19 @@ public static class Cases
         "NCHW 1x3x224x224 f32", "NCHW 8x64x28x28 f64",
     };
 
+    /// <summary>Checked by the smoke run only: other options, ragged feature counts, planes shorter than a vector.</summary>
+    public static readonly string[] ExtraNames =
+    {
+        "NC 9x5 f32 plain", "NC 7x37 f64 plain", "NC 300x300 f32", "NCHW 5x3x2x3 f32 plain", "NCHW 3x5x3x5 f64",
+    };
+
     public static Case Create(string name) => name switch
     {
+        "NC 9x5 f32 plain" => new Nc5FloatPlainCase(name, 9),
+        "NC 7x37 f64 plain" => new Nc37DoublePlainCase(name, 7),
+        "NC 300x300 f32" => new Nc300FloatCase(name, 300),
+        "NCHW 5x3x2x3 f32 plain" => new Nchw3FloatPlainCase(name, 5, 2, 3),
+        "NCHW 3x5x3x5 f64" => new Nchw5DoubleCase(name, 3, 3, 5),
         "NC 32x64 f32" => new Nc64FloatCase(name, 32),
         "NC 256x1024 f32" => new Nc1024FloatCase(name, 256),
         "NC 8x17 f32" => new Nc17FloatCase(name, 8),

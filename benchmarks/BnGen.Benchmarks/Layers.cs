@@ -31,3 +31,20 @@ public sealed partial class Nchw3Float { }
 
 [BatchNormLayer(64, BatchNormLayout.NCHW, ElementType = typeof(double))]
 public sealed partial class Nchw64Double { }
+
+// Checked by the smoke run only (not timed): other options, ragged feature counts and planes shorter than a vector.
+
+[BatchNormLayer(5, Affine = false)]
+public sealed partial class Nc5FloatPlain { }
+
+[BatchNormLayer(37, ElementType = typeof(double), Affine = false)]
+public sealed partial class Nc37DoublePlain { }
+
+[BatchNormLayer(300)]
+public sealed partial class Nc300Float { }
+
+[BatchNormLayer(3, BatchNormLayout.NCHW, Affine = false)]
+public sealed partial class Nchw3FloatPlain { }
+
+[BatchNormLayer(5, BatchNormLayout.NCHW, ElementType = typeof(double))]
+public sealed partial class Nchw5Double { }

@@ -25,6 +25,10 @@ public static class Program
         {
             return Smoke();
         }
+        if (args.Length >= 1 && args[0] == "--time")
+        {
+            return Time(args.Skip(1).ToArray());
+        }
         if (args.Contains("--verify"))
         {
             return Verify();
@@ -36,7 +40,7 @@ public static class Program
         Job job = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1)
-            .WithWarmupCount(quick ? 1 : 3)
+            .WithWarmupCount(quick ? 4 : 6)
             .WithIterationCount(quick ? 3 : 9)
             .WithIterationTime(TimeInterval.FromMilliseconds(quick ? 25 : 60))
             .WithId(quick ? "Quick" : "Full");
@@ -62,7 +66,7 @@ public static class Program
         int failures = 0;
         MethodInfo[] methods = typeof(BatchNormBenchmarks).GetMethods()
             .Where(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null).ToArray();
-        foreach (string shape in Cases.Names)
+        foreach (string shape in Cases.Names.Concat(Cases.ExtraNames))
         {
             var bench = new BatchNormBenchmarks { Shape = shape };
             bench.Setup();
@@ -89,11 +93,51 @@ public static class Program
             }
             failures += Report(shape, Cases.Create(shape).Verify(statisticsOnly: false));
             Case offset = Cases.Create(shape);
-            offset.UseOffsetData();
+            offset.UseOffsetData(outlierFirst: false);
             failures += Report(shape + " (mean 1e4)", offset.Verify(statisticsOnly: true));
+            Case outlier = Cases.Create(shape);
+            outlier.UseOffsetData(outlierFirst: true);
+            failures += Report(shape + " (mean 1e4, first value +200)", outlier.Verify(statisticsOnly: true));
         }
-        Console.WriteLine($"Smoke: {Cases.Names.Length} shapes × {methods.Length} methods, {failures} failure(s), {watch.Elapsed.TotalSeconds:F1} s.");
+        Console.WriteLine($"Smoke: {Cases.Names.Length + Cases.ExtraNames.Length} shapes × {methods.Length} methods, {failures} failure(s), {watch.Elapsed.TotalSeconds:F1} s.");
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Development aid: median ns per call of the given methods on the matching shapes, by a plain timed loop.</summary>
+    private static int Time(string[] patterns)
+    {
+        MethodInfo[] methods = typeof(BatchNormBenchmarks).GetMethods()
+            .Where(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null && patterns.Any(p => m.Name.Contains(p, StringComparison.Ordinal))).ToArray();
+        foreach (string shape in Cases.Names)
+        {
+            var bench = new BatchNormBenchmarks { Shape = shape };
+            bench.Setup();
+            foreach (MethodInfo method in methods)
+            {
+                var call = method.CreateDelegate<Action>(bench);
+                var watch = Stopwatch.StartNew();
+                int calls = 0;
+                while (watch.ElapsedMilliseconds < 300)
+                {
+                    call();
+                    calls++;
+                }
+                int batch = Math.Max(1, calls / 30);
+                var samples = new List<double>();
+                for (int i = 0; i < 21; i++)
+                {
+                    watch.Restart();
+                    for (int j = 0; j < batch; j++)
+                    {
+                        call();
+                    }
+                    samples.Add(watch.Elapsed.TotalNanoseconds / batch);
+                }
+                samples.Sort();
+                Console.WriteLine($"{shape,-22} {method.Name,-20} {samples[samples.Count / 2],12:F0} ns  (min {samples[0]:F0})");
+            }
+        }
+        return 0;
     }
 
     private static int Verify()

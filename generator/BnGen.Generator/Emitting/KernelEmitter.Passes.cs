@@ -49,67 +49,283 @@ internal static partial class KernelEmitter
         return sum.StartsWith("(") && sum.EndsWith(")") ? sum.Substring(1, sum.Length - 2) : sum;
     }
 
+    /// <summary>T-vectors per unrolled step of a reduction: enough independent double accumulators to hide the add latency.</summary>
+    private static int Unroll(EmitContext c) => c.IsFloat ? 2 : 4;
+
+    /// <summary>
+    /// The loads of <paramref name="vectors"/> consecutive T-vectors at <c>ref src + offset</c>, as double parts named
+    /// prefix0, prefix1, …: two parts per float vector (widened), one per double vector.
+    /// </summary>
+    private static (string Code, string[] Parts) LoadParts(EmitContext c, string prefix, string src, string offset, int vectors)
+    {
+        var code = new List<string>();
+        var parts = new List<string>();
+        for (int v = 0; v < vectors; v++)
+        {
+            string at = v == 0 ? offset : $"{offset} + {Literal.Int(v)} * {Count(c)}";
+            if (c.IsFloat)
+            {
+                string lo = prefix + (2 * v), hi = prefix + (2 * v + 1);
+                code.Add($"{EmitContext.Vector}.Widen({S}.Load(ref {src}, {at}), out {VD} {lo}, out {VD} {hi});");
+                parts.Add(lo);
+                parts.Add(hi);
+            }
+            else
+            {
+                string name = prefix + v;
+                code.Add($"{VD} {name} = {S}.Load(ref {src}, {at});");
+                parts.Add(name);
+            }
+        }
+        return (string.Join("\n", code), parts.ToArray());
+    }
+
+    /// <summary>Σ d and Σ d² of d = part − pivot into accumulators s{i} and q{i}.</summary>
+    private static string ShiftedAccumulate(string[] parts, string pivot)
+        => string.Join("\n", parts.Select((p, i) => $"{VD} d{i} = {p} - {pivot}{(pivot.EndsWith("#") ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)};\ns{i} += d{i};\nq{i} = {S}.MultiplyAdd(d{i}, d{i}, q{i});").Select(l => l.Replace("#", string.Empty)));
+
+    /// <summary>Whether NC kernels may walk feature columns with accumulators in registers (rows up to 1 KiB).</summary>
+    public static bool HasColumnPath(EmitContext c) => !c.Nchw && c.Spec.Features * (c.IsFloat ? 4 : 8) <= 1024;
+
+    /// <summary>The run-time condition for the column path: the whole tensor within 256 KiB (L2), so strided rows stay cached.</summary>
+    public static string ColumnCondition(EmitContext c) => $"(long)batch * Features <= {Literal.Int(c.IsFloat ? 65536 : 32768)}";
+
+    private static string DoubleCount => $"{VD}.Count";
+
+    /// <summary>Offset of double part i of a T-vector block starting at <paramref name="at"/>.</summary>
+    private static string PartAt(string at, int i) => i == 0 ? at : $"{at} + {Literal.Int(i)} * {DoubleCount}";
+
+    /// <summary>
+    /// Shifted statistics of the feature columns [j, j + vectors · Count): pivots from row 0, one walk down the rows with
+    /// the accumulators in registers, then mean and Σ(x − mean)² stored per feature.
+    /// </summary>
+    private static string ColumnStatisticsBlock(EmitContext c, int vectors)
+    {
+        var (lp, pp) = LoadParts(c, "p", "col", "0", vectors);
+        var (lv, pv) = LoadParts(c, "v", "row", "0", vectors);
+        int parts = pp.Length;
+        var finish = new List<string>();
+        for (int i = 0; i < parts; i++)
+        {
+            finish.Add($"{VD} shift{i} = s{i} / nV;");
+            finish.Add($"{S}.Store(p{i} + shift{i}, ref means, {PartAt("j", i)});");
+            finish.Add($"{S}.Store(q{i} - s{i} * shift{i}, ref squares, {PartAt("j", i)});");
+        }
+        string exact = string.Join(" & ", Enumerable.Range(0, parts).Select(i => $"{EmitContext.Vector}.LessThanOrEqualAll(limitV * s{i} * shift{i}, scaleV * q{i})"));
+        return $$"""
+            {
+                ref {{c.T}} col = ref {{U}}.Add(ref x, j);
+                {{LayerEmitter.Indent(lp, 1)}}
+                {{DeclareAccumulators("s", parts)}}
+                {{DeclareAccumulators("q", parts)}}
+                for (int r = 0; r < batch; r++)
+                {
+                    ref {{c.T}} row = ref {{U}}.Add(ref col, (nint)r * Features);
+                    {{LayerEmitter.Indent(lv + "\n" + ShiftedAccumulate(pv, "p#"), 2)}}
+                }
+                {{LayerEmitter.Indent(string.Join("\n", finish), 1)}}
+                if (!({{exact}}))
+                {
+                    BnGenColumnsExactSquares(ref x, batch, j, {{Literal.Int(vectors)}} * {{Count(c)}}, ref means, ref squares);
+                }
+            }
+            """;
+    }
+
+    /// <summary>Σ dy and Σ dy · (x − mean) of the feature columns [j, j + vectors · Count), accumulators in registers.</summary>
+    private static string ColumnGradientBlock(EmitContext c, int vectors)
+    {
+        var (lx, px) = LoadParts(c, "x", "xr", "0", vectors);
+        var (lg, pg) = LoadParts(c, "g", "gr", "0", vectors);
+        int parts = px.Length;
+        var means = Enumerable.Range(0, parts).Select(i => $"{VD} m{i} = {S}.Load(ref means, {PartAt("j", i)});");
+        var step = pg.Select((g, i) => $"sumAcc{i} += {g};\ndotAcc{i} = {S}.MultiplyAdd({g}, {px[i]} - m{i}, dotAcc{i});");
+        var store = Enumerable.Range(0, parts).Select(i => $"{S}.Store(sumAcc{i}, ref sumsDy, {PartAt("j", i)});\n{S}.Store(dotAcc{i}, ref dots, {PartAt("j", i)});");
+        return $$"""
+            {
+                {{LayerEmitter.Indent(string.Join("\n", means), 1)}}
+                {{DeclareAccumulators("sumAcc", parts)}}
+                {{DeclareAccumulators("dotAcc", parts)}}
+                for (int r = 0; r < batch; r++)
+                {
+                    nint offset = (nint)r * Features + j;
+                    ref {{c.T}} xr = ref {{U}}.Add(ref x, offset);
+                    ref {{c.T}} gr = ref {{U}}.Add(ref dy, offset);
+                    {{LayerEmitter.Indent(lx + "\n" + lg + "\n" + string.Join("\n", step), 2)}}
+                }
+                {{LayerEmitter.Indent(string.Join("\n", store), 1)}}
+            }
+            """;
+    }
+
+    public static void WriteColumnPasses(CodeWriter w, EmitContext c)
+    {
+        if (!HasColumnPath(c))
+        {
+            return;
+        }
+        string t = c.T;
+        string count = Count(c);
+        int unroll = Unroll(c);
+        w.Block($$"""
+            // means[j] and squares[j] = Σ over rows of (x[n, j] − means[j])² for every feature, walking feature columns: per block
+            // of {{Literal.Int(unroll)}} vectors the accumulators stay in registers down all rows (Σ d, Σ d² in double of d = x − x[0, j]), so
+            // nothing is cleared or read back from memory per row. A pivot far from the mean (past 10 lost bits) falls back to
+            // the exact second pass for its block.
+            {{c.GeneratedCode}}
+            private static void BnGenColumnsStatistics(ref {{t}} x, int batch, ref double means, ref double squares)
+            {
+                double n = batch;
+                {{VD}} nV = new {{VD}}(n);
+                {{VD}} limitV = new {{VD}}(1025d);
+                {{VD}} scaleV = new {{VD}}(1024d);
+                int j = 0;
+                for (; j <= Features - {{Literal.Int(unroll)}} * {{count}}; j += {{Literal.Int(unroll)}} * {{count}})
+                {{LayerEmitter.Indent(ColumnStatisticsBlock(c, unroll), 1)}}
+                for (; j <= Features - {{count}}; j += {{count}})
+                {{LayerEmitter.Indent(ColumnStatisticsBlock(c, 1), 1)}}
+                for (; j < Features; j++)
+                {
+                    double pivot = {{U}}.Add(ref x, j);
+                    double sum = 0d;
+                    double sumSquares = 0d;
+                    for (int r = 0; r < batch; r++)
+                    {
+                        double d = {{U}}.Add(ref x, (nint)r * Features + j) - pivot;
+                        sum += d;
+                        sumSquares = {{S}}.MultiplyAdd(d, d, sumSquares);
+                    }
+                    double shift = sum / n;
+                    {{U}}.Add(ref means, j) = pivot + shift;
+                    {{U}}.Add(ref squares, j) = sumSquares - sum * shift;
+                    if (!(1025d * sum * shift <= 1024d * sumSquares))
+                    {
+                        BnGenColumnsExactSquares(ref x, batch, j, 1, ref means, ref squares);
+                    }
+                }
+            }
+
+            // squares[j] = Σ over rows of (x[n, j] − means[j])² for the features [j0, j0 + length): the exact second pass.
+            {{c.GeneratedCode}}
+            private static void BnGenColumnsExactSquares(ref {{t}} x, int batch, int j0, int length, ref double means, ref double squares)
+            {
+                for (int j = j0; j < j0 + length; j++)
+                {
+                    double mean = {{U}}.Add(ref means, j);
+                    double sum = 0d;
+                    for (int r = 0; r < batch; r++)
+                    {
+                        double d = {{U}}.Add(ref x, (nint)r * Features + j) - mean;
+                        sum = {{S}}.MultiplyAdd(d, d, sum);
+                    }
+                    {{U}}.Add(ref squares, j) = sum;
+                }
+            }
+
+            // sumsDy[j] = Σ dy[n, j] and dots[j] = Σ dy · (x − means[j]) over the rows for every feature, in double, walking
+            // feature columns with the accumulators in registers.
+            {{c.GeneratedCode}}
+            private static void BnGenColumnsGradientSums(ref {{t}} x, ref {{t}} dy, int batch, ref double means, ref double sumsDy, ref double dots)
+            {
+                int j = 0;
+                for (; j <= Features - {{Literal.Int(unroll)}} * {{count}}; j += {{Literal.Int(unroll)}} * {{count}})
+                {{LayerEmitter.Indent(ColumnGradientBlock(c, unroll), 1)}}
+                for (; j <= Features - {{count}}; j += {{count}})
+                {{LayerEmitter.Indent(ColumnGradientBlock(c, 1), 1)}}
+                for (; j < Features; j++)
+                {
+                    double mean = {{U}}.Add(ref means, j);
+                    double sumDy = 0d;
+                    double dot = 0d;
+                    for (int r = 0; r < batch; r++)
+                    {
+                        nint at = (nint)r * Features + j;
+                        double g = {{U}}.Add(ref dy, at);
+                        sumDy += g;
+                        dot += g * ({{U}}.Add(ref x, at) - mean);
+                    }
+                    {{U}}.Add(ref sumsDy, j) = sumDy;
+                    {{U}}.Add(ref dots, j) = dot;
+                }
+            }
+
+            """);
+    }
+
     public static void WriteChannelPasses(CodeWriter w, EmitContext c)
     {
         string t = c.T;
         string count = Count(c);
         int accs = Accumulators(c);
+        int unroll = Unroll(c);
+        int unrolledParts = c.IsFloat ? 2 * unroll : unroll;
         string run = $"ref {t} run = ref {U}.Add(ref x, ((nint)n * Features + c) * plane);";
 
-        // Σ x
-        var (l0, p0) = LoadWide(c, "v0", "run", "s");
-        var (l1, p1) = LoadWide(c, "v1", "run", $"s + {count}");
-        string unrolled = string.Join("\n", new[] { l0, l1 }.Concat(p0.Concat(p1).Select((p, i) => $"acc{i} += {p};")));
-        string single = string.Join("\n", new[] { l0 }.Concat(p0.Select((p, i) => $"acc{i} += {p};")));
+        // Σ (x − p) and Σ (x − p)² in one pass, p = the channel's first value.
+        var (lu, pu) = LoadParts(c, "v", "run", "s", unroll);
+        var (l1, p1) = LoadParts(c, "v", "run", "s", 1);
         w.Block($$"""
-            // Σ x over channel c in double: batch runs of plane contiguous values, two vectors per step into {{Literal.Int(accs)}} independent accumulators.
+            // Mean and Σ (x − mean)² of channel c in one pass: Σ d and Σ d² in double of d = x − p, p the channel's first value
+            // (exact in double), {{Literal.Int(unroll)}} vectors per step into {{Literal.Int(unrolledParts)}} + {{Literal.Int(unrolledParts)}} independent accumulators. Σ(x − mean)² = Σd² − (Σd)²/n
+            // loses about log2(1 + (mean − p)²/var) bits: past 10 bits (p more than 32 standard deviations from the mean) the
+            // exact second pass over the channel runs instead, so the result stays as accurate as two passes in double.
             {{c.GeneratedCode}}
-            private static double BnGenChannelSum(ref {{t}} x, int c, int batch, int plane)
+            private static void BnGenChannelStatistics(ref {{t}} x, int c, int batch, int plane, out double mean, out double squares)
             {
-                {{DeclareAccumulators("acc", accs)}}
-                double tail = 0d;
+                double pivot = {{U}}.Add(ref x, (nint)c * plane);
+                {{VD}} p = new {{VD}}(pivot);
+                {{DeclareAccumulators("s", unrolledParts)}}
+                {{DeclareAccumulators("q", unrolledParts)}}
+                double sumTail = 0d;
+                double squareTail = 0d;
                 for (int n = 0; n < batch; n++)
                 {
                     {{run}}
                     int s = 0;
-                    for (; s <= plane - 2 * {{count}}; s += 2 * {{count}})
+                    for (; s <= plane - {{Literal.Int(unroll)}} * {{count}}; s += {{Literal.Int(unroll)}} * {{count}})
                     {
-                        {{LayerEmitter.Indent(unrolled, 3)}}
+                        {{LayerEmitter.Indent(lu + "\n" + ShiftedAccumulate(pu, "p"), 3)}}
                     }
                     for (; s <= plane - {{count}}; s += {{count}})
                     {
-                        {{LayerEmitter.Indent(single, 3)}}
+                        {{LayerEmitter.Indent(l1 + "\n" + ShiftedAccumulate(p1, "p"), 3)}}
                     }
                     // A reduction never reloads a lane: the tail is scalar.
                     for (; s < plane; s++)
                     {
-                        tail += {{U}}.Add(ref run, s);
+                        double d = {{U}}.Add(ref run, s) - pivot;
+                        sumTail += d;
+                        squareTail = {{S}}.MultiplyAdd(d, d, squareTail);
                     }
                 }
-                return {{EmitContext.Vector}}.Sum({{SumAccumulators("acc", accs)}}) + tail;
+                double sum = {{EmitContext.Vector}}.Sum({{SumAccumulators("s", unrolledParts)}}) + sumTail;
+                double sumSquares = {{EmitContext.Vector}}.Sum({{SumAccumulators("q", unrolledParts)}}) + squareTail;
+                double shift = sum / ((double)batch * plane);
+                mean = pivot + shift;
+                squares = sumSquares - sum * shift;
+                if (!(1025d * sum * shift <= 1024d * sumSquares))
+                {
+                    squares = BnGenChannelSquaredDeviations(ref x, c, batch, plane, mean);
+                }
             }
 
             """);
 
-        // Σ (x − mean)²
-        string sqUnrolled = string.Join("\n", new[] { l0, l1 }.Concat(p0.Concat(p1).Select((p, i) => $"{VD} d{i} = {p} - m;\nacc{i} = {S}.MultiplyAdd(d{i}, d{i}, acc{i});")));
+        // Σ (x − mean)²: the exact fallback.
+        var (l0, p0) = LoadWide(c, "v0", "run", "s");
         string sqSingle = string.Join("\n", new[] { l0 }.Concat(p0.Select((p, i) => $"{VD} d{i} = {p} - m;\nacc{i} = {S}.MultiplyAdd(d{i}, d{i}, acc{i});")));
         w.Block($$"""
-            // Σ (x − mean)² over channel c in double: the second pass of the two-pass variance, exact for data far from zero.
+            // Σ (x − mean)² over channel c in double: the second pass of the two-pass variance, for a pivot far from the mean.
             {{c.GeneratedCode}}
             private static double BnGenChannelSquaredDeviations(ref {{t}} x, int c, int batch, int plane, double mean)
             {
-                {{DeclareAccumulators("acc", accs)}}
+                {{DeclareAccumulators("acc", accs / 2)}}
                 {{VD}} m = new {{VD}}(mean);
                 double tail = 0d;
                 for (int n = 0; n < batch; n++)
                 {
                     {{run}}
                     int s = 0;
-                    for (; s <= plane - 2 * {{count}}; s += 2 * {{count}})
-                    {
-                        {{LayerEmitter.Indent(sqUnrolled, 3)}}
-                    }
                     for (; s <= plane - {{count}}; s += {{count}})
                     {
                         {{LayerEmitter.Indent(sqSingle, 3)}}
@@ -117,17 +333,19 @@ internal static partial class KernelEmitter
                     for (; s < plane; s++)
                     {
                         double d = {{U}}.Add(ref run, s) - mean;
-                        tail += d * d;
+                        tail = {{S}}.MultiplyAdd(d, d, tail);
                     }
                 }
-                return {{EmitContext.Vector}}.Sum({{SumAccumulators("acc", accs)}}) + tail;
+                return {{EmitContext.Vector}}.Sum({{SumAccumulators("acc", accs / 2)}}) + tail;
             }
 
             """);
 
         // y = x · scale + shift
         w.Block($$"""
-            // y = x · scale + shift over channel c, two vectors per step, fused multiply-add where the hardware has it.
+            // y = x · scale + shift over channel c, two vectors per step, fused multiply-add where the hardware has it. A run
+            // whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop so that
+            // in-place use (y the same memory as x) stays correct.
             {{c.GeneratedCode}}
             private static void BnGenChannelAffine(ref {{t}} x, ref {{t}} y, int c, int batch, int plane, {{t}} scale, {{t}} shift)
             {
@@ -138,6 +356,16 @@ internal static partial class KernelEmitter
                     nint offset = ((nint)n * Features + c) * plane;
                     ref {{t}} src = ref {{U}}.Add(ref x, offset);
                     ref {{t}} dst = ref {{U}}.Add(ref y, offset);
+                    if (plane < {{count}})
+                    {
+                        for (int i = 0; i < plane; i++)
+                        {
+                            {{U}}.Add(ref dst, i) = {{S}}.MultiplyAdd({{U}}.Add(ref src, i), scale, shift);
+                        }
+                        continue;
+                    }
+                    int last = plane - {{count}};
+                    {{c.Vec}} lastV = {{S}}.Load(ref src, last);
                     int s = 0;
                     for (; s <= plane - 2 * {{count}}; s += 2 * {{count}})
                     {
@@ -146,13 +374,14 @@ internal static partial class KernelEmitter
                         {{S}}.Store({{S}}.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
                         {{S}}.Store({{S}}.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + {{count}});
                     }
-                    for (; s <= plane - {{count}}; s += {{count}})
+                    if (s <= last)
                     {
                         {{S}}.Store({{S}}.MultiplyAdd({{S}}.Load(ref src, s), scaleV, shiftV), ref dst, s);
+                        s += {{count}};
                     }
-                    for (; s < plane; s++)
+                    if (s < plane)
                     {
-                        {{U}}.Add(ref dst, s) = {{S}}.MultiplyAdd({{U}}.Add(ref src, s), scale, shift);
+                        {{S}}.Store({{S}}.MultiplyAdd(lastV, scaleV, shiftV), ref dst, last);
                     }
                 }
             }
@@ -160,18 +389,19 @@ internal static partial class KernelEmitter
             """);
 
         // Σ dy and Σ dy · (x − mean)
-        var (lx, px) = LoadWide(c, "x0", "xs", "s");
-        var (ld, pd) = LoadWide(c, "g0", "gs", "s");
-        string gradBody = string.Join("\n", new[] { lx, ld }
+        var (lxu, pxu) = LoadParts(c, "x", "xs", "s", unroll);
+        var (ldu, pdu) = LoadParts(c, "g", "gs", "s", unroll);
+        var (lx1, px1) = LoadParts(c, "x", "xs", "s", 1);
+        var (ld1, pd1) = LoadParts(c, "g", "gs", "s", 1);
+        string GradStep(string lx, string ld, string[] px, string[] pd) => string.Join("\n", new[] { lx, ld }
             .Concat(pd.Select((p, i) => $"sumAcc{i} += {p};\ndotAcc{i} = {S}.MultiplyAdd({p}, {px[i]} - m, dotAcc{i});")));
-        int gaccs = c.IsFloat ? 2 : 1;
         w.Block($$"""
-            // Σ dy and Σ dy · (x − mean) over channel c in double, in one pass over x and dy.
+            // Σ dy and Σ dy · (x − mean) over channel c in double, in one pass over x and dy, {{Literal.Int(unroll)}} vectors per step.
             {{c.GeneratedCode}}
             private static void BnGenChannelGradientSums(ref {{t}} x, ref {{t}} dy, int c, int batch, int plane, double mean, out double sumDy, out double dot)
             {
-                {{DeclareAccumulators("sumAcc", gaccs)}}
-                {{DeclareAccumulators("dotAcc", gaccs)}}
+                {{DeclareAccumulators("sumAcc", unrolledParts)}}
+                {{DeclareAccumulators("dotAcc", unrolledParts)}}
                 {{VD}} m = new {{VD}}(mean);
                 double sumTail = 0d;
                 double dotTail = 0d;
@@ -181,9 +411,13 @@ internal static partial class KernelEmitter
                     ref {{t}} xs = ref {{U}}.Add(ref x, offset);
                     ref {{t}} gs = ref {{U}}.Add(ref dy, offset);
                     int s = 0;
+                    for (; s <= plane - {{Literal.Int(unroll)}} * {{count}}; s += {{Literal.Int(unroll)}} * {{count}})
+                    {
+                        {{LayerEmitter.Indent(GradStep(lxu, ldu, pxu, pdu), 3)}}
+                    }
                     for (; s <= plane - {{count}}; s += {{count}})
                     {
-                        {{LayerEmitter.Indent(gradBody, 3)}}
+                        {{LayerEmitter.Indent(GradStep(lx1, ld1, px1, pd1), 3)}}
                     }
                     for (; s < plane; s++)
                     {
@@ -192,15 +426,60 @@ internal static partial class KernelEmitter
                         dotTail += g * ({{U}}.Add(ref xs, s) - mean);
                     }
                 }
-                sumDy = {{EmitContext.Vector}}.Sum({{SumAccumulators("sumAcc", gaccs)}}) + sumTail;
-                dot = {{EmitContext.Vector}}.Sum({{SumAccumulators("dotAcc", gaccs)}}) + dotTail;
+                sumDy = {{EmitContext.Vector}}.Sum({{SumAccumulators("sumAcc", unrolledParts)}}) + sumTail;
+                dot = {{EmitContext.Vector}}.Sum({{SumAccumulators("dotAcc", unrolledParts)}}) + dotTail;
+            }
+
+            """);
+
+        // dx = dy · a, with Σ dy and Σ dy · (x − mean) in the same pass (the evaluation-mode backward).
+        string scaleStep1 = string.Join("\n", new[] { $"{c.Vec} gv = {S}.Load(ref gs, s);", $"{S}.Store(gv * aV, ref ds, s);" }
+            .Concat(c.IsFloat
+                ? new[] { $"{EmitContext.Vector}.Widen({S}.Load(ref xs, s), out {VD} x0, out {VD} x1);", $"{EmitContext.Vector}.Widen(gv, out {VD} g0, out {VD} g1);" }
+                : new[] { $"{VD} x0 = {S}.Load(ref xs, s);", $"{VD} g0 = gv;" })
+            .Concat(Enumerable.Range(0, c.IsFloat ? 2 : 1).Select(i => $"sumAcc{i} += g{i};\ndotAcc{i} = {S}.MultiplyAdd(g{i}, x{i} - m, dotAcc{i});")));
+        int scaleParts = c.IsFloat ? 2 : 1;
+        w.Block($$"""
+            // dx = dy · a over channel c, and in the same pass Σ dy and Σ dy · (x − mean) in double (dy is read once).
+            {{c.GeneratedCode}}
+            private static void BnGenChannelScaleGradient(ref {{t}} x, ref {{t}} dy, ref {{t}} dx, int c, int batch, int plane, double mean, {{t}} a, out double sumDy, out double dot)
+            {
+                {{c.Vec}} aV = new {{c.Vec}}(a);
+                {{DeclareAccumulators("sumAcc", scaleParts)}}
+                {{DeclareAccumulators("dotAcc", scaleParts)}}
+                {{VD}} m = new {{VD}}(mean);
+                double sumTail = 0d;
+                double dotTail = 0d;
+                for (int n = 0; n < batch; n++)
+                {
+                    nint offset = ((nint)n * Features + c) * plane;
+                    ref {{t}} xs = ref {{U}}.Add(ref x, offset);
+                    ref {{t}} gs = ref {{U}}.Add(ref dy, offset);
+                    ref {{t}} ds = ref {{U}}.Add(ref dx, offset);
+                    int s = 0;
+                    for (; s <= plane - {{count}}; s += {{count}})
+                    {
+                        {{LayerEmitter.Indent(scaleStep1, 3)}}
+                    }
+                    for (; s < plane; s++)
+                    {
+                        {{t}} gt = {{U}}.Add(ref gs, s);
+                        {{U}}.Add(ref ds, s) = gt * a;
+                        double g = gt;
+                        sumTail += g;
+                        dotTail += g * ({{U}}.Add(ref xs, s) - mean);
+                    }
+                }
+                sumDy = {{EmitContext.Vector}}.Sum({{SumAccumulators("sumAcc", scaleParts)}}) + sumTail;
+                dot = {{EmitContext.Vector}}.Sum({{SumAccumulators("dotAcc", scaleParts)}}) + dotTail;
             }
 
             """);
 
         // dx = dy · a + x · b + k
         w.Block($$"""
-            // dx = dy · a + x · b + k over channel c: the training-mode input gradient with per-channel coefficients.
+            // dx = dy · a + x · b + k over channel c: the training-mode input gradient with per-channel coefficients. A ragged
+            // run ends with one overlapping vector loaded before the loop (in-place safe).
             {{c.GeneratedCode}}
             private static void BnGenChannelBackward(ref {{t}} x, ref {{t}} dy, ref {{t}} dx, int c, int batch, int plane, {{t}} a, {{t}} b, {{t}} k)
             {
@@ -213,16 +492,27 @@ internal static partial class KernelEmitter
                     ref {{t}} xs = ref {{U}}.Add(ref x, offset);
                     ref {{t}} gs = ref {{U}}.Add(ref dy, offset);
                     ref {{t}} ds = ref {{U}}.Add(ref dx, offset);
+                    if (plane < {{count}})
+                    {
+                        for (int i = 0; i < plane; i++)
+                        {
+                            {{U}}.Add(ref ds, i) = {{S}}.MultiplyAdd({{U}}.Add(ref gs, i), a, {{S}}.MultiplyAdd({{U}}.Add(ref xs, i), b, k));
+                        }
+                        continue;
+                    }
+                    int last = plane - {{count}};
+                    {{c.Vec}} lastX = {{S}}.Load(ref xs, last);
+                    {{c.Vec}} lastG = {{S}}.Load(ref gs, last);
                     int s = 0;
-                    for (; s <= plane - {{count}}; s += {{count}})
+                    for (; s <= last; s += {{count}})
                     {
                         {{c.Vec}} xv = {{S}}.Load(ref xs, s);
                         {{c.Vec}} gv = {{S}}.Load(ref gs, s);
                         {{S}}.Store({{S}}.MultiplyAdd(gv, aV, {{S}}.MultiplyAdd(xv, bV, kV)), ref ds, s);
                     }
-                    for (; s < plane; s++)
+                    if (s < plane)
                     {
-                        {{U}}.Add(ref ds, s) = {{S}}.MultiplyAdd({{U}}.Add(ref gs, s), a, {{S}}.MultiplyAdd({{U}}.Add(ref xs, s), b, k));
+                        {{S}}.Store({{S}}.MultiplyAdd(lastG, aV, {{S}}.MultiplyAdd(lastX, bV, kV)), ref ds, last);
                     }
                 }
             }
@@ -232,6 +522,7 @@ internal static partial class KernelEmitter
 
     public static void WriteRowPasses(CodeWriter w, EmitContext c)
     {
+        WriteColumnPasses(w, c);
         string t = c.T;
         string count = Count(c);
         string dcount = $"{VD}.Count";
@@ -297,23 +588,34 @@ internal static partial class KernelEmitter
             """);
 
         w.Block($$"""
-            // y[n, c0 + j] = x[n, c0 + j] · scales[j] + shifts[j] for the block of features [c0, c0 + length).
+            // y[n, c0 + j] = x[n, c0 + j] · scales[j] + shifts[j] for the block of features [c0, c0 + length). A row whose length
+            // is not a multiple of the vector ends with one overlapping vector, loaded before the loop (in-place safe).
             {{c.GeneratedCode}}
             private static void BnGenRowsAffine(ref {{t}} x, ref {{t}} y, int batch, int c0, int length, ref {{t}} scales, ref {{t}} shifts)
             {
+                int last = length - {{count}};
                 for (int n = 0; n < batch; n++)
                 {
                     nint offset = (nint)n * Features + c0;
                     ref {{t}} src = ref {{U}}.Add(ref x, offset);
                     ref {{t}} dst = ref {{U}}.Add(ref y, offset);
+                    if (last < 0)
+                    {
+                        for (int i = 0; i < length; i++)
+                        {
+                            {{U}}.Add(ref dst, i) = {{S}}.MultiplyAdd({{U}}.Add(ref src, i), {{U}}.Add(ref scales, i), {{U}}.Add(ref shifts, i));
+                        }
+                        continue;
+                    }
+                    {{c.Vec}} lastV = {{S}}.Load(ref src, last);
                     int j = 0;
-                    for (; j <= length - {{count}}; j += {{count}})
+                    for (; j <= last; j += {{count}})
                     {
                         {{S}}.Store({{S}}.MultiplyAdd({{S}}.Load(ref src, j), {{S}}.Load(ref scales, j), {{S}}.Load(ref shifts, j)), ref dst, j);
                     }
-                    for (; j < length; j++)
+                    if (j < length)
                     {
-                        {{U}}.Add(ref dst, j) = {{S}}.MultiplyAdd({{U}}.Add(ref src, j), {{U}}.Add(ref scales, j), {{U}}.Add(ref shifts, j));
+                        {{S}}.Store({{S}}.MultiplyAdd(lastV, {{S}}.Load(ref scales, last), {{S}}.Load(ref shifts, last)), ref dst, last);
                     }
                 }
             }
@@ -355,26 +657,38 @@ internal static partial class KernelEmitter
             """);
 
         w.Block($$"""
-            // dx = dy · a[j] + x · b[j] + k[j] for the block of features [c0, c0 + length): the training-mode input gradient.
+            // dx = dy · a[j] + x · b[j] + k[j] for the block of features [c0, c0 + length): the training-mode input gradient. A
+            // ragged row ends with one overlapping vector loaded before the loop (in-place safe).
             {{c.GeneratedCode}}
             private static void BnGenRowsBackward(ref {{t}} x, ref {{t}} dy, ref {{t}} dx, int batch, int c0, int length, ref {{t}} a, ref {{t}} b, ref {{t}} k)
             {
+                int last = length - {{count}};
                 for (int n = 0; n < batch; n++)
                 {
                     nint offset = (nint)n * Features + c0;
                     ref {{t}} src = ref {{U}}.Add(ref x, offset);
                     ref {{t}} grad = ref {{U}}.Add(ref dy, offset);
                     ref {{t}} dst = ref {{U}}.Add(ref dx, offset);
+                    if (last < 0)
+                    {
+                        for (int i = 0; i < length; i++)
+                        {
+                            {{U}}.Add(ref dst, i) = {{S}}.MultiplyAdd({{U}}.Add(ref grad, i), {{U}}.Add(ref a, i), {{S}}.MultiplyAdd({{U}}.Add(ref src, i), {{U}}.Add(ref b, i), {{U}}.Add(ref k, i)));
+                        }
+                        continue;
+                    }
+                    {{c.Vec}} lastX = {{S}}.Load(ref src, last);
+                    {{c.Vec}} lastG = {{S}}.Load(ref grad, last);
                     int j = 0;
-                    for (; j <= length - {{count}}; j += {{count}})
+                    for (; j <= last; j += {{count}})
                     {
                         {{c.Vec}} xv = {{S}}.Load(ref src, j);
                         {{c.Vec}} gv = {{S}}.Load(ref grad, j);
                         {{S}}.Store({{S}}.MultiplyAdd(gv, {{S}}.Load(ref a, j), {{S}}.MultiplyAdd(xv, {{S}}.Load(ref b, j), {{S}}.Load(ref k, j))), ref dst, j);
                     }
-                    for (; j < length; j++)
+                    if (j < length)
                     {
-                        {{U}}.Add(ref dst, j) = {{S}}.MultiplyAdd({{U}}.Add(ref grad, j), {{U}}.Add(ref a, j), {{S}}.MultiplyAdd({{U}}.Add(ref src, j), {{U}}.Add(ref b, j), {{U}}.Add(ref k, j)));
+                        {{S}}.Store({{S}}.MultiplyAdd(lastG, {{S}}.Load(ref a, last), {{S}}.MultiplyAdd(lastX, {{S}}.Load(ref b, last), {{S}}.Load(ref k, last))), ref dst, last);
                     }
                 }
             }

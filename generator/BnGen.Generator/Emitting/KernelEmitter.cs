@@ -44,6 +44,43 @@ internal static partial class KernelEmitter
     private static string CheckFeatures(params string[] spans)
         => string.Join("\n", spans.Select(s => $"BnGenCheckFeatures(nameof({s}), {s}.Length);"));
 
+    /// <summary>Double parts of one T-vector: two for float (widened), one for double.</summary>
+    private static int Parts(EmitContext c) => c.IsFloat ? 2 : 1;
+
+    private static string At(string at, int i) => i == 0 ? at : $"{at} + {Literal.Int(i)} * {EmitContext.VecD}.Count";
+
+    /// <summary>Loads the T-vector at <c>ref src + at</c> as double parts name0, name1.</summary>
+    private static string WideT(EmitContext c, string name, string src, string at) => c.IsFloat
+        ? $"{EmitContext.Vector}.Widen({EmitContext.Simd}.Load(ref {src}, {at}), out {EmitContext.VecD} {name}0, out {EmitContext.VecD} {name}1);"
+        : $"{EmitContext.VecD} {name}0 = {EmitContext.Simd}.Load(ref {src}, {at});";
+
+    /// <summary>Stores double parts name0, name1 as one T-vector at <c>ref dst + at</c>.</summary>
+    private static string NarrowStore(EmitContext c, string name, string dst, string at) => c.IsFloat
+        ? $"{EmitContext.Simd}.Store({EmitContext.Vector}.Narrow({name}0, {name}1), ref {dst}, {at});"
+        : $"{EmitContext.Simd}.Store({name}0, ref {dst}, {at});";
+
+    /// <summary>Per-part statements: <paramref name="template"/> with # replaced by the part index.</summary>
+    private static string PerPart(EmitContext c, params string[] templates)
+        => string.Join("\n", Enumerable.Range(0, Parts(c)).SelectMany(i => templates.Select(t => t.Replace("#", Literal.Int(i)).Replace("@", At("", i)))));
+
+    /// <summary>
+    /// A loop over the block's features [c0, c0 + length): whole T-vectors with the per-feature arithmetic in double
+    /// vectors (the same operations in the same order as the scalar form, so the results are identical), then a scalar tail.
+    /// </summary>
+    private static string FeatureLoop(EmitContext c, string vectorBody, string scalarBody) => $$"""
+        int j = 0;
+        for (; j <= length - {{c.Vec}}.Count; j += {{c.Vec}}.Count)
+        {
+            int c = c0 + j;
+            {{LayerEmitter.Indent(vectorBody, 1)}}
+        }
+        for (; j < length; j++)
+        {
+            int c = c0 + j;
+            {{LayerEmitter.Indent(scalarBody, 1)}}
+        }
+        """;
+
     private static string Plane(EmitContext c) => c.Nchw ? "int plane = height * width;\n" : string.Empty;
 
     private static void WriteForwardTraining(CodeWriter w, EmitContext c)
@@ -82,13 +119,12 @@ internal static partial class KernelEmitter
                 double n = (double)batch * plane;
                 ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
                 ref {{c.T}} y = ref {{EmitContext.Marshal}}.GetReference(output);
-                // Channel by channel: the mean, then the squared deviations from it (two passes in double, as PyTorch's CPU
-                // kernel), then y = x · scale + shift. The channel's slab is read three times; while it fits in cache the
-                // second and third reads come from there.
+                // Channel by channel: mean and squared deviations in one pass in double (shifted by the channel's first value,
+                // with an exact second pass when that shift would cost accuracy), then y = x · scale + shift. The channel's
+                // slab is read twice; while it fits in cache the second read comes from there.
                 for (int c = 0; c < Features; c++)
                 {
-                    double mean = BnGenChannelSum(ref x, c, batch, plane) / n;
-                    double squares = BnGenChannelSquaredDeviations(ref x, c, batch, plane, mean);
+                    BnGenChannelStatistics(ref x, c, batch, plane, out double mean, out double squares);
                     double invStd = 1d / {{EmitContext.Math}}.Sqrt(squares / n + {{c.Epsilon}});
                     savedMean[c] = mean;
                     savedInvStd[c] = invStd;
@@ -101,39 +137,77 @@ internal static partial class KernelEmitter
         }
         else
         {
-            string runningUpdateNc = runningUpdate.Replace("[c]", "[c]");
+            string vectorFinish = string.Join("\n", new[]
+            {
+                PerPart(c,
+                    $"{VD} mean# = {S}.Load(ref means, c@);",
+                    $"{VD} squares# = {S}.Load(ref squareSums, c@);",
+                    $"{VD} invStd# = {VD}.One / {EmitContext.Vector}.SquareRoot(squares# / nV + epsilonV);",
+                    $"{S}.Store(invStd#, ref squareSums, c@);"),
+                c.Track ? WideT(c, "runningMean", "runningMeans", "c") + "\n" + WideT(c, "runningVar", "runningVars", "c") + "\n"
+                    + PerPart(c, "runningMean# = keepV * runningMean# + takeV * mean#;", "runningVar# = keepV * runningVar# + takeV * (squares# / unbiasedV);")
+                    + "\n" + NarrowStore(c, "runningMean", "runningMeans", "c") + "\n" + NarrowStore(c, "runningVar", "runningVars", "c") : string.Empty,
+                c.Affine ? WideT(c, "weight", "weights", "c") + "\n" + WideT(c, "bias", "biases", "c") + "\n"
+                    + PerPart(c, $"{VD} scale# = weight# * invStd#;", $"{VD} shift# = bias# - mean# * scale#;")
+                    : PerPart(c, $"{VD} scale# = invStd#;", $"{VD} shift# = -mean# * scale#;"),
+                NarrowStore(c, "scale", "scales", "j"),
+                NarrowStore(c, "shift", "shifts", "j"),
+            }.Where(line => line.Length > 0));
+            string scalarFinish = $$"""
+                double mean = savedMean[c];
+                double squares = savedInvStd[c];
+                double invStd = 1d / {{EmitContext.Math}}.Sqrt(squares / n + {{c.Epsilon}});
+                savedInvStd[c] = invStd;
+                {{runningUpdate}}
+                double scale = {{scale}};
+                {{EmitContext.Unsafe}}.Add(ref scales, j) = ({{c.T}})scale;
+                {{EmitContext.Unsafe}}.Add(ref shifts, j) = ({{c.T}})({{shift}});
+                """;
+            string rowStatistics = """
+                BnGenRowsSum(ref x, batch, ref means);
+                for (int c = 0; c < Features; c++)
+                {
+                    savedMean[c] /= n;
+                }
+                BnGenRowsSquaredDeviations(ref x, batch, ref means, ref squareSums);
+                """;
+            string statistics = HasColumnPath(c)
+                ? $$"""
+                    if ({{ColumnCondition(c)}})
+                    {
+                        // Small tensor: feature columns with the accumulators in registers, one pass (shifted sums in double).
+                        BnGenColumnsStatistics(ref x, batch, ref means, ref squareSums);
+                    }
+                    else
+                    {
+                        {{LayerEmitter.Indent(rowStatistics, 1)}}
+                    }
+                    """
+                : rowStatistics;
+            string refs = string.Join("\n", new[]
+            {
+                c.Affine ? $"ref {c.T} weights = ref {EmitContext.Marshal}.GetReference(weight);\nref {c.T} biases = ref {EmitContext.Marshal}.GetReference(bias);" : string.Empty,
+                c.Track ? $"ref {c.T} runningMeans = ref {EmitContext.Marshal}.GetReference(runningMean);\nref {c.T} runningVars = ref {EmitContext.Marshal}.GetReference(runningVar);" : string.Empty,
+                $"{VD} nV = new {VD}(n);",
+                $"{VD} epsilonV = new {VD}({c.Epsilon});",
+                c.Track ? $"{VD} keepV = new {VD}(1d - exponentialAverageFactor);\n{VD} takeV = new {VD}(exponentialAverageFactor);\n{VD} unbiasedV = new {VD}(n - 1d);" : string.Empty,
+            }.Where(line => line.Length > 0));
             body = $$"""
                 {{string.Join("\n", checks)}}
                 double n = batch;
                 ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
                 ref {{c.T}} y = ref {{EmitContext.Marshal}}.GetReference(output);
-                ref double sums = ref {{EmitContext.Marshal}}.GetReference(savedMean);
+                ref double means = ref {{EmitContext.Marshal}}.GetReference(savedMean);
                 ref double squareSums = ref {{EmitContext.Marshal}}.GetReference(savedInvStd);
-                // Pass 1 and 2 walk the rows in address order with per-feature accumulators, which are the saved-statistics
-                // spans themselves: Σ x, then Σ (x − mean)² (two passes in double, as PyTorch's CPU kernel).
-                BnGenRowsSum(ref x, batch, ref sums);
-                for (int c = 0; c < Features; c++)
-                {
-                    savedMean[c] /= n;
-                }
-                BnGenRowsSquaredDeviations(ref x, batch, ref sums, ref squareSums);
-                // Pass 3, in blocks of {{Literal.Int(c.Block)}} features: finish the statistics, then y = x · scale + shift.
+                // Statistics per feature into the saved-statistics spans: the mean, and Σ (x − mean)² in double.
+                {{LayerEmitter.Indent(statistics, 0)}}
+                {{LayerEmitter.Indent(refs, 0)}}
+                // Then, in blocks of {{Literal.Int(c.Block)}} features: finish the statistics (vectorized), then y = x · scale + shift.
                 {{c.Span}} coefficients = stackalloc {{c.T}}[{{Literal.Int(2 * c.Block)}}];
                 ref {{c.T}} scales = ref {{EmitContext.Marshal}}.GetReference(coefficients);
                 ref {{c.T}} shifts = ref {{EmitContext.Unsafe}}.Add(ref scales, {{Literal.Int(c.Block)}});
                 {{LayerEmitter.Indent(BlockLoopOpen(c), 0)}}
-                    for (int j = 0; j < length; j++)
-                    {
-                        int c = c0 + j;
-                        double mean = savedMean[c];
-                        double squares = savedInvStd[c];
-                        double invStd = 1d / {{EmitContext.Math}}.Sqrt(squares / n + {{c.Epsilon}});
-                        savedInvStd[c] = invStd;
-                        {{LayerEmitter.Indent(runningUpdateNc, 2)}}
-                        double scale = {{scale}};
-                        {{EmitContext.Unsafe}}.Add(ref scales, j) = ({{c.T}})scale;
-                        {{EmitContext.Unsafe}}.Add(ref shifts, j) = ({{c.T}})({{shift}});
-                    }
+                    {{LayerEmitter.Indent(FeatureLoop(c, vectorFinish, scalarFinish), 1)}}
                     BnGenRowsAffine(ref x, ref y, batch, c0, length, ref scales, ref shifts);
                 }
                 """;
@@ -181,6 +255,52 @@ internal static partial class KernelEmitter
             """;
     }
 
+    /// <summary>References and constants the vectorized evaluation-mode coefficients use.</summary>
+    private static string EvalRefs(EmitContext c, bool withBias = true) => string.Join("\n", new[]
+    {
+        c.Affine ? $"ref {c.T} weights = ref {EmitContext.Marshal}.GetReference(weight);" : string.Empty,
+        c.Affine && withBias ? $"ref {c.T} biases = ref {EmitContext.Marshal}.GetReference(bias);" : string.Empty,
+        $"ref {c.T} runningMeans = ref {EmitContext.Marshal}.GetReference(runningMean);",
+        $"ref {c.T} runningVars = ref {EmitContext.Marshal}.GetReference(runningVar);",
+        $"{EmitContext.VecD} epsilonV = new {EmitContext.VecD}({c.Epsilon});",
+    }.Where(line => line.Length > 0));
+
+    /// <summary>invStd = 1 / sqrt(runningVar + ε), scale = γ · invStd (and shift = β − runningMean · scale) for one T-vector of features.</summary>
+    private static string EvalVectorCoefficients(EmitContext c, bool withShift)
+    {
+        string vd = EmitContext.VecD;
+        var lines = new List<string>
+        {
+            WideT(c, "runningVar", "runningVars", "c"),
+            PerPart(c, $"{vd} invStd# = {vd}.One / {EmitContext.Vector}.SquareRoot(runningVar# + epsilonV);"),
+        };
+        if (c.Affine)
+        {
+            lines.Add(WideT(c, "weight", "weights", "c"));
+            lines.Add(PerPart(c, $"{vd} scale# = weight# * invStd#;"));
+        }
+        else
+        {
+            lines.Add(PerPart(c, $"{vd} scale# = invStd#;"));
+        }
+        lines.Add(NarrowStore(c, "scale", "scales", "j"));
+        if (withShift)
+        {
+            lines.Add(WideT(c, "runningMean", "runningMeans", "c"));
+            if (c.Affine)
+            {
+                lines.Add(WideT(c, "bias", "biases", "c"));
+                lines.Add(PerPart(c, $"{vd} shift# = bias# - runningMean# * scale#;"));
+            }
+            else
+            {
+                lines.Add(PerPart(c, $"{vd} shift# = -runningMean# * scale#;"));
+            }
+            lines.Add(NarrowStore(c, "shift", "shifts", "j"));
+        }
+        return string.Join("\n", lines);
+    }
+
     private static void WriteForwardInference(CodeWriter w, EmitContext c)
     {
         string affineParams = c.Affine ? $"{c.Ros} weight, {c.Ros} bias, " : string.Empty;
@@ -215,16 +335,15 @@ internal static partial class KernelEmitter
                 {{c.Span}} coefficients = stackalloc {{c.T}}[{{Literal.Int(2 * c.Block)}}];
                 ref {{c.T}} scales = ref {{EmitContext.Marshal}}.GetReference(coefficients);
                 ref {{c.T}} shifts = ref {{EmitContext.Unsafe}}.Add(ref scales, {{Literal.Int(c.Block)}});
+                {{LayerEmitter.Indent(EvalRefs(c), 0)}}
                 // One pass over the rows per block of features: y = x · scale + shift from the running statistics.
                 {{BlockLoopOpen(c)}}
-                    for (int j = 0; j < length; j++)
-                    {
-                        int c = c0 + j;
+                    {{LayerEmitter.Indent(FeatureLoop(c, EvalVectorCoefficients(c, withShift: true), $$"""
                         double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
                         double scale = {{scale}};
                         {{EmitContext.Unsafe}}.Add(ref scales, j) = ({{c.T}})scale;
                         {{EmitContext.Unsafe}}.Add(ref shifts, j) = ({{c.T}})({{shift}});
-                    }
+                        """), 1)}}
                     BnGenRowsAffine(ref x, ref y, batch, c0, length, ref scales, ref shifts);
                 }
                 """;
@@ -249,6 +368,61 @@ internal static partial class KernelEmitter
             }
 
             """);
+    }
+
+    /// <summary>
+    /// Σdy and Σdy·(x − mean) of the block [c0, c0 + length) into sumsDy and dots: down feature columns with the
+    /// accumulators in registers when the tensor is small (one block then), else along the rows.
+    /// </summary>
+    private static string GradientSumsCall(EmitContext c, string means, string rowMeans)
+    {
+        string rows = $"sums.Slice(0, {Literal.Int(2 * c.Block)}).Clear();\nBnGenRowsGradientSums(ref x, ref dy, batch, c0, length, {rowMeans}, ref sumsDy, ref dots);";
+        return HasColumnPath(c)
+            ? $$"""
+                if ({{ColumnCondition(c)}})
+                {
+                    BnGenColumnsGradientSums(ref x, ref dy, batch, {{means}}, ref sumsDy, ref dots);
+                }
+                else
+                {
+                    {{LayerEmitter.Indent(rows, 1)}}
+                }
+                """
+            : rows;
+    }
+
+    /// <summary>The training-mode backward coefficients a, b, k (and the parameter gradients) for one T-vector of features.</summary>
+    private static string TrainingBackwardVectorCoefficients(EmitContext c)
+    {
+        string vd = EmitContext.VecD;
+        var lines = new List<string>
+        {
+            PerPart(c,
+                $"{vd} sumDy# = {EmitContext.Simd}.Load(ref sumsDy, j@);",
+                $"{vd} dot# = {EmitContext.Simd}.Load(ref dots, j@);",
+                $"{vd} mean# = {EmitContext.Simd}.Load(ref means, c@);",
+                $"{vd} invStd# = {EmitContext.Simd}.Load(ref invStds, c@);"),
+        };
+        if (c.Affine)
+        {
+            lines.Add(PerPart(c, $"{vd} weightGrad# = dot# * invStd#;"));
+            lines.Add(NarrowStore(c, "weightGrad", "weightGrads", "c"));
+            lines.Add(NarrowStore(c, "sumDy", "biasGrads", "c"));
+            lines.Add(WideT(c, "weight", "weights", "c"));
+            lines.Add(PerPart(c, $"{vd} a# = weight# * invStd#;"));
+        }
+        else
+        {
+            lines.Add(PerPart(c, $"{vd} a# = invStd#;"));
+        }
+        lines.Add(PerPart(c,
+            $"{vd} slope# = dot# * invStd# * invStd# / nV;",
+            $"{vd} b# = -a# * slope#;",
+            $"{vd} k# = a# * (mean# * slope# - sumDy# / nV);"));
+        lines.Add(NarrowStore(c, "a", "aa", "j"));
+        lines.Add(NarrowStore(c, "b", "bb", "j"));
+        lines.Add(NarrowStore(c, "k", "kk", "j"));
+        return string.Join("\n", lines);
     }
 
     private static void WriteBackwardTraining(CodeWriter w, EmitContext c)
@@ -302,6 +476,9 @@ internal static partial class KernelEmitter
                 ref {{c.T}} dy = ref {{EmitContext.Marshal}}.GetReference(gradOutput);
                 ref {{c.T}} dx = ref {{EmitContext.Marshal}}.GetReference(gradInput);
                 ref double means = ref {{EmitContext.Marshal}}.GetReference(savedMean);
+                ref double invStds = ref {{EmitContext.Marshal}}.GetReference(savedInvStd);
+                {{(c.Affine ? $"ref {c.T} weights = ref {EmitContext.Marshal}.GetReference(weight);\nref {c.T} weightGrads = ref {EmitContext.Marshal}.GetReference(weightGrad);\nref {c.T} biasGrads = ref {EmitContext.Marshal}.GetReference(biasGrad);" : CodeWriter.Skip)}}
+                {{EmitContext.VecD}} nV = new {{EmitContext.VecD}}(n);
                 {{EmitContext.SpanD}} sums = stackalloc double[{{Literal.Int(2 * c.Block)}}];
                 {{c.Span}} coefficients = stackalloc {{c.T}}[{{Literal.Int(3 * c.Block)}}];
                 ref double sumsDy = ref {{EmitContext.Marshal}}.GetReference(sums);
@@ -309,22 +486,19 @@ internal static partial class KernelEmitter
                 ref {{c.T}} aa = ref {{EmitContext.Marshal}}.GetReference(coefficients);
                 ref {{c.T}} bb = ref {{EmitContext.Unsafe}}.Add(ref aa, {{Literal.Int(c.Block)}});
                 ref {{c.T}} kk = ref {{EmitContext.Unsafe}}.Add(ref aa, {{Literal.Int(2 * c.Block)}});
-                // Per block of features: one pass over the rows for Σdy and Σdy·(x − mean) in double, then dx = dy·a + x·b + k.
+                // Per block of features: Σdy and Σdy·(x − mean) in double, then dx = dy·a + x·b + k.
                 {{BlockLoopOpen(c)}}
-                    sums.Clear();
-                    BnGenRowsGradientSums(ref x, ref dy, batch, c0, length, ref {{EmitContext.Unsafe}}.Add(ref means, c0), ref sumsDy, ref dots);
-                    for (int j = 0; j < length; j++)
-                    {
-                        int c = c0 + j;
+                    {{LayerEmitter.Indent(GradientSumsCall(c, "ref means", $"ref {EmitContext.Unsafe}.Add(ref means, c0)"), 1)}}
+                    {{LayerEmitter.Indent(FeatureLoop(c, TrainingBackwardVectorCoefficients(c), $$"""
                         double mean = savedMean[c];
                         double invStd = savedInvStd[c];
                         double sumDy = {{EmitContext.Unsafe}}.Add(ref sumsDy, j);
                         double dot = {{EmitContext.Unsafe}}.Add(ref dots, j);
-                        {{LayerEmitter.Indent(coefficients, 2)}}
+                        {{coefficients}}
                         {{EmitContext.Unsafe}}.Add(ref aa, j) = ({{c.T}})a;
                         {{EmitContext.Unsafe}}.Add(ref bb, j) = ({{c.T}})b;
                         {{EmitContext.Unsafe}}.Add(ref kk, j) = ({{c.T}})k;
-                    }
+                        """), 1)}}
                     BnGenRowsBackward(ref x, ref dy, ref dx, batch, c0, length, ref aa, ref bb, ref kk);
                 }
                 """;
@@ -353,6 +527,22 @@ internal static partial class KernelEmitter
             """);
     }
 
+    /// <summary>The evaluation-mode backward scale γ · invStd (and the parameter gradients) for one T-vector of features.</summary>
+    private static string EvalBackwardVectorCoefficients(EmitContext c)
+    {
+        string vd = EmitContext.VecD;
+        var lines = new List<string> { EvalVectorCoefficients(c, withShift: false) };
+        if (c.Affine)
+        {
+            lines.Add(PerPart(c,
+                $"{vd} sumDy# = {EmitContext.Simd}.Load(ref sumsDy, j@);",
+                $"{vd} weightGrad# = {EmitContext.Simd}.Load(ref dots, j@) * invStd#;"));
+            lines.Add(NarrowStore(c, "weightGrad", "weightGrads", "c"));
+            lines.Add(NarrowStore(c, "sumDy", "biasGrads", "c"));
+        }
+        return string.Join("\n", lines);
+    }
+
     private static void WriteBackwardInference(CodeWriter w, EmitContext c)
     {
         string weightParam = c.Affine ? $"{c.Ros} weight, " : string.Empty;
@@ -374,11 +564,12 @@ internal static partial class KernelEmitter
         {
             string sums = c.Affine
                 ? $$"""
-                    BnGenChannelGradientSums(ref x, ref dy, c, batch, plane, runningMean[c], out double sumDy, out double dot);
+                    {{c.T}} a = ({{c.T}})({{gamma}} * invStd);
+                    BnGenChannelScaleGradient(ref x, ref dy, ref dx, c, batch, plane, runningMean[c], a, out double sumDy, out double dot);
                     weightGrad[c] = {{c.ToT("dot * invStd")}};
                     biasGrad[c] = {{c.ToT("sumDy")}};
                     """
-                : string.Empty;
+                : $"BnGenChannelAffine(ref dy, ref dx, c, batch, plane, ({c.T})({gamma} * invStd), {c.Lit(0)});";
             body = $$"""
                 {{string.Join("\n", checks)}}
                 int plane = height * width;
@@ -390,7 +581,6 @@ internal static partial class KernelEmitter
                 {
                     double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
                     {{LayerEmitter.Indent(sums, 1)}}
-                    BnGenChannelAffine(ref dy, ref dx, c, batch, plane, ({{c.T}})({{gamma}} * invStd), {{c.Lit(0)}});
                 }
                 """;
         }
@@ -398,12 +588,11 @@ internal static partial class KernelEmitter
         {
             string sums = c.Affine
                 ? $$"""
-                    sums.Clear();
-                    for (int j = 0; j < length; j++)
+                    for (int i = 0; i < length; i++)
                     {
-                        {{EmitContext.Unsafe}}.Add(ref means, j) = runningMean[c0 + j];
+                        {{EmitContext.Unsafe}}.Add(ref means, i) = runningMean[c0 + i];
                     }
-                    BnGenRowsGradientSums(ref x, ref dy, batch, c0, length, ref means, ref sumsDy, ref dots);
+                    {{GradientSumsCall(c, "ref means", "ref means")}}
                     """
                 : string.Empty;
             string grads = c.Affine
@@ -430,15 +619,15 @@ internal static partial class KernelEmitter
                 ref {{c.T}} scales = ref {{EmitContext.Marshal}}.GetReference(coefficients);
                 ref {{c.T}} zeros = ref {{EmitContext.Unsafe}}.Add(ref scales, {{Literal.Int(c.Block)}});
                 // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
+                {{LayerEmitter.Indent(EvalRefs(c, withBias: false), 0)}}
+                {{(c.Affine ? $"ref {c.T} weightGrads = ref {EmitContext.Marshal}.GetReference(weightGrad);\nref {c.T} biasGrads = ref {EmitContext.Marshal}.GetReference(biasGrad);" : CodeWriter.Skip)}}
                 {{BlockLoopOpen(c)}}
                     {{LayerEmitter.Indent(sums, 1)}}
-                    for (int j = 0; j < length; j++)
-                    {
-                        int c = c0 + j;
+                    {{LayerEmitter.Indent(FeatureLoop(c, EvalBackwardVectorCoefficients(c), $$"""
                         double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
-                        {{LayerEmitter.Indent(grads, 2)}}
+                        {{grads}}
                         {{EmitContext.Unsafe}}.Add(ref scales, j) = ({{c.T}})({{gamma}} * invStd);
-                    }
+                        """), 1)}}
                     BnGenRowsAffine(ref dy, ref dx, batch, c0, length, ref scales, ref zeros);
                 }
                 """;
