@@ -175,6 +175,7 @@ public static class SummaryTable
     public static string Build(IEnumerable<Summary> summaries)
     {
         var medians = new Dictionary<(string Shape, string Method), double>();
+        var minimums = new Dictionary<(string Shape, string Method), double>();
         var allocations = new Dictionary<(string Shape, string Method), long>();
         foreach (BenchmarkReport report in summaries.SelectMany(s => s.Reports))
         {
@@ -185,32 +186,38 @@ public static class SummaryTable
             string shape = (string)report.BenchmarkCase.Parameters["Shape"];
             string method = report.BenchmarkCase.Descriptor.WorkloadMethod.Name;
             medians[(shape, method)] = report.ResultStatistics.Median;
+            minimums[(shape, method)] = report.ResultStatistics.Min;
             allocations[(shape, method)] = report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? -1;
         }
         var sb = new StringBuilder();
         sb.AppendLine($"Vector<float>.Count = {Vector<float>.Count}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine();
-        sb.AppendLine("| Shape | Op | Generated ns | GB/s | Naive ns | Tensor ns | Roof | Roof ns | Gen/Roof | Naive/Gen | Tensor/Gen | Gen alloc B |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|");
+        sb.AppendLine("Medians (ns per call). GB/s = bytes the operation must move (12/8/20/20 B per float element, twice that for double) / median.");
+        sb.AppendLine("Gen/Roof = generated median / roof median (lower is better); X/Gen = how many times slower contender X is. Min columns: the fastest iteration, less sensitive to the machine's load.");
+        sb.AppendLine();
+        sb.AppendLine("| Shape | Op | Generated | GB/s | Naive | Tensor | Roof | Roof ns | Gen/Roof | Naive/Gen | Tensor/Gen | Gen min | Gen/Roof (min) | Alloc B |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         string F(double v) => double.IsNaN(v) ? "–" : v.ToString(v >= 100 ? "F0" : "F1", CultureInfo.InvariantCulture);
         string R(double v) => double.IsNaN(v) ? "–" : v.ToString("F2", CultureInfo.InvariantCulture);
-        double Get(string shape, string method) => medians.TryGetValue((shape, method), out double v) ? v : double.NaN;
+        double Get(Dictionary<(string, string), double> d, string shape, string method) => d.TryGetValue((shape, method), out double v) ? v : double.NaN;
         foreach (string shape in Cases.Names)
         {
             long count = ElementCount(shape, out int size);
             foreach (var (op, roof, bytes) in Operations)
             {
-                double gen = Get(shape, op + "_Generated");
+                double gen = Get(medians, shape, op + "_Generated");
                 if (double.IsNaN(gen))
                 {
                     continue;
                 }
-                double naive = Get(shape, op + "_Naive");
-                double tensor = Get(shape, op + "_Tensor");
-                double roofNs = Get(shape, roof);
+                double naive = Get(medians, shape, op + "_Naive");
+                double tensor = Get(medians, shape, op + "_Tensor");
+                double roofNs = Get(medians, shape, roof);
+                double genMin = Get(minimums, shape, op + "_Generated");
+                double roofMin = Get(minimums, shape, roof);
                 double gbs = count * bytes * (size / 4.0) / gen;
                 allocations.TryGetValue((shape, op + "_Generated"), out long alloc);
-                sb.AppendLine($"| {shape} | {op} | {F(gen)} | {F(gbs)} | {F(naive)} | {F(tensor)} | {roof.Substring(5)} | {F(roofNs)} | {R(gen / roofNs)} | {R(naive / gen)} | {R(tensor / gen)} | {alloc} |");
+                sb.AppendLine($"| {shape} | {op} | {F(gen)} | {F(gbs)} | {F(naive)} | {F(tensor)} | {roof.Substring(5)} | {F(roofNs)} | {R(gen / roofNs)} | {R(naive / gen)} | {R(tensor / gen)} | {F(genMin)} | {R(genMin / roofMin)} | {alloc} |");
             }
         }
         return sb.ToString();
