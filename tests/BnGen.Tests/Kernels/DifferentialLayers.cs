@@ -10,16 +10,16 @@ public partial class DiffNc1F32 : INcLayer<float>, IAffineLayer<float>, ITracked
 [BatchNormLayer(2, Epsilon = 1e-3, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNc2F32 : INcLayer<float>, IAffineLayer<float> { }
 
-[BatchNormLayer(3, Epsilon = 0.1, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(3, Epsilon = 0.1, Momentum = 0.4, Affine = false)]
 public partial class DiffNc3F32 : INcLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(5, Epsilon = 1e-5, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNc5F32 : INcLayer<float> { }
 
-[BatchNormLayer(7, Epsilon = 1e-3, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(7, Epsilon = 1e-3, CumulativeAverage = true)]
 public partial class DiffNc7F32 : INcLayer<float>, IAffineLayer<float>, ITrackedLayer<float> { }
 
-[BatchNormLayer(8, Epsilon = 0.1, Momentum = 0.9, Affine = false, CumulativeAverage = true)]
+[BatchNormLayer(8, Epsilon = 0.1, Affine = false, CumulativeAverage = true)]
 public partial class DiffNc8F32 : INcLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(13, Epsilon = 1e-5, Momentum = 0.1)]
@@ -28,16 +28,16 @@ public partial class DiffNc13F32 : INcLayer<float>, IAffineLayer<float>, ITracke
 [BatchNormLayer(16, Epsilon = 1e-3, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNc16F32 : INcLayer<float>, IAffineLayer<float> { }
 
-[BatchNormLayer(17, Epsilon = 0.1, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(17, Epsilon = 0.1, Momentum = 0.4, Affine = false)]
 public partial class DiffNc17F32 : INcLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(31, Epsilon = 1e-5, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNc31F32 : INcLayer<float> { }
 
-[BatchNormLayer(64, Epsilon = 1e-3, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(64, Epsilon = 1e-3, CumulativeAverage = true)]
 public partial class DiffNc64F32 : INcLayer<float>, IAffineLayer<float>, ITrackedLayer<float> { }
 
-[BatchNormLayer(100, Epsilon = 0.1, Momentum = 0.9, Affine = false, CumulativeAverage = true)]
+[BatchNormLayer(100, Epsilon = 0.1, Affine = false, CumulativeAverage = true)]
 public partial class DiffNc100F32 : INcLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(255, Epsilon = 1e-5, Momentum = 0.1)]
@@ -46,22 +46,22 @@ public partial class DiffNc255F32 : INcLayer<float>, IAffineLayer<float>, ITrack
 [BatchNormLayer(300, Epsilon = 1e-3, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNc300F32 : INcLayer<float>, IAffineLayer<float> { }
 
-[BatchNormLayer(513, Epsilon = 0.1, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(513, Epsilon = 0.1, Momentum = 0.4, Affine = false)]
 public partial class DiffNc513F32 : INcLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(1, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNc1F64 : INcLayer<double>, IAffineLayer<double> { }
 
-[BatchNormLayer(2, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(2, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.4, Affine = false)]
 public partial class DiffNc2F64 : INcLayer<double>, ITrackedLayer<double> { }
 
 [BatchNormLayer(3, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNc3F64 : INcLayer<double> { }
 
-[BatchNormLayer(5, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(5, ElementType = typeof(double), Epsilon = 0.1, CumulativeAverage = true)]
 public partial class DiffNc5F64 : INcLayer<double>, IAffineLayer<double>, ITrackedLayer<double> { }
 
-[BatchNormLayer(7, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.9, Affine = false, CumulativeAverage = true)]
+[BatchNormLayer(7, ElementType = typeof(double), Epsilon = 1e-5, Affine = false, CumulativeAverage = true)]
 public partial class DiffNc7F64 : INcLayer<double>, ITrackedLayer<double> { }
 
 [BatchNormLayer(8, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.1)]
@@ -70,16 +70,16 @@ public partial class DiffNc8F64 : INcLayer<double>, IAffineLayer<double>, ITrack
 [BatchNormLayer(13, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNc13F64 : INcLayer<double>, IAffineLayer<double> { }
 
-[BatchNormLayer(16, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(16, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.4, Affine = false)]
 public partial class DiffNc16F64 : INcLayer<double>, ITrackedLayer<double> { }
 
 [BatchNormLayer(17, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNc17F64 : INcLayer<double> { }
 
-[BatchNormLayer(31, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(31, ElementType = typeof(double), Epsilon = 0.1, CumulativeAverage = true)]
 public partial class DiffNc31F64 : INcLayer<double>, IAffineLayer<double>, ITrackedLayer<double> { }
 
-[BatchNormLayer(64, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.9, Affine = false, CumulativeAverage = true)]
+[BatchNormLayer(64, ElementType = typeof(double), Epsilon = 1e-5, Affine = false, CumulativeAverage = true)]
 public partial class DiffNc64F64 : INcLayer<double>, ITrackedLayer<double> { }
 
 [BatchNormLayer(100, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.1)]
@@ -88,22 +88,22 @@ public partial class DiffNc100F64 : INcLayer<double>, IAffineLayer<double>, ITra
 [BatchNormLayer(255, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNc255F64 : INcLayer<double>, IAffineLayer<double> { }
 
-[BatchNormLayer(300, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(300, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.4, Affine = false)]
 public partial class DiffNc300F64 : INcLayer<double>, ITrackedLayer<double> { }
 
 [BatchNormLayer(513, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNc513F64 : INcLayer<double> { }
 
-[BatchNormLayer(1, BatchNormLayout.NCHW, Epsilon = 1e-3, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(1, BatchNormLayout.NCHW, Epsilon = 1e-3, Momentum = 0.4, Affine = false)]
 public partial class DiffNchw1F32 : INchwLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(2, BatchNormLayout.NCHW, Epsilon = 0.1, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNchw2F32 : INchwLayer<float> { }
 
-[BatchNormLayer(3, BatchNormLayout.NCHW, Epsilon = 1e-5, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(3, BatchNormLayout.NCHW, Epsilon = 1e-5, CumulativeAverage = true)]
 public partial class DiffNchw3F32 : INchwLayer<float>, IAffineLayer<float>, ITrackedLayer<float> { }
 
-[BatchNormLayer(5, BatchNormLayout.NCHW, Epsilon = 1e-3, Momentum = 0.9, Affine = false, CumulativeAverage = true)]
+[BatchNormLayer(5, BatchNormLayout.NCHW, Epsilon = 1e-3, Affine = false, CumulativeAverage = true)]
 public partial class DiffNchw5F32 : INchwLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(7, BatchNormLayout.NCHW, Epsilon = 0.1, Momentum = 0.1)]
@@ -112,16 +112,16 @@ public partial class DiffNchw7F32 : INchwLayer<float>, IAffineLayer<float>, ITra
 [BatchNormLayer(8, BatchNormLayout.NCHW, Epsilon = 1e-5, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNchw8F32 : INchwLayer<float>, IAffineLayer<float> { }
 
-[BatchNormLayer(13, BatchNormLayout.NCHW, Epsilon = 1e-3, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(13, BatchNormLayout.NCHW, Epsilon = 1e-3, Momentum = 0.4, Affine = false)]
 public partial class DiffNchw13F32 : INchwLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(16, BatchNormLayout.NCHW, Epsilon = 0.1, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNchw16F32 : INchwLayer<float> { }
 
-[BatchNormLayer(17, BatchNormLayout.NCHW, Epsilon = 1e-5, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(17, BatchNormLayout.NCHW, Epsilon = 1e-5, CumulativeAverage = true)]
 public partial class DiffNchw17F32 : INchwLayer<float>, IAffineLayer<float>, ITrackedLayer<float> { }
 
-[BatchNormLayer(31, BatchNormLayout.NCHW, Epsilon = 1e-3, Momentum = 0.9, Affine = false, CumulativeAverage = true)]
+[BatchNormLayer(31, BatchNormLayout.NCHW, Epsilon = 1e-3, Affine = false, CumulativeAverage = true)]
 public partial class DiffNchw31F32 : INchwLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(64, BatchNormLayout.NCHW, Epsilon = 0.1, Momentum = 0.1)]
@@ -130,22 +130,22 @@ public partial class DiffNchw64F32 : INchwLayer<float>, IAffineLayer<float>, ITr
 [BatchNormLayer(100, BatchNormLayout.NCHW, Epsilon = 1e-5, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNchw100F32 : INchwLayer<float>, IAffineLayer<float> { }
 
-[BatchNormLayer(255, BatchNormLayout.NCHW, Epsilon = 1e-3, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(255, BatchNormLayout.NCHW, Epsilon = 1e-3, Momentum = 0.4, Affine = false)]
 public partial class DiffNchw255F32 : INchwLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(300, BatchNormLayout.NCHW, Epsilon = 0.1, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNchw300F32 : INchwLayer<float> { }
 
-[BatchNormLayer(513, BatchNormLayout.NCHW, Epsilon = 1e-5, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(513, BatchNormLayout.NCHW, Epsilon = 1e-5, CumulativeAverage = true)]
 public partial class DiffNchw513F32 : INchwLayer<float>, IAffineLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(1, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNchw1F64 : INchwLayer<double> { }
 
-[BatchNormLayer(2, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(2, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-3, CumulativeAverage = true)]
 public partial class DiffNchw2F64 : INchwLayer<double>, IAffineLayer<double>, ITrackedLayer<double> { }
 
-[BatchNormLayer(3, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.9, Affine = false, CumulativeAverage = true)]
+[BatchNormLayer(3, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Affine = false, CumulativeAverage = true)]
 public partial class DiffNchw3F64 : INchwLayer<double>, ITrackedLayer<double> { }
 
 [BatchNormLayer(5, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.1)]
@@ -154,16 +154,16 @@ public partial class DiffNchw5F64 : INchwLayer<double>, IAffineLayer<double>, IT
 [BatchNormLayer(7, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNchw7F64 : INchwLayer<double>, IAffineLayer<double> { }
 
-[BatchNormLayer(8, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(8, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.4, Affine = false)]
 public partial class DiffNchw8F64 : INchwLayer<double>, ITrackedLayer<double> { }
 
 [BatchNormLayer(13, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNchw13F64 : INchwLayer<double> { }
 
-[BatchNormLayer(16, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(16, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-3, CumulativeAverage = true)]
 public partial class DiffNchw16F64 : INchwLayer<double>, IAffineLayer<double>, ITrackedLayer<double> { }
 
-[BatchNormLayer(17, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.9, Affine = false, CumulativeAverage = true)]
+[BatchNormLayer(17, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Affine = false, CumulativeAverage = true)]
 public partial class DiffNchw17F64 : INchwLayer<double>, ITrackedLayer<double> { }
 
 [BatchNormLayer(31, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.1)]
@@ -172,16 +172,16 @@ public partial class DiffNchw31F64 : INchwLayer<double>, IAffineLayer<double>, I
 [BatchNormLayer(64, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.25, TrackRunningStats = false)]
 public partial class DiffNchw64F64 : INchwLayer<double>, IAffineLayer<double> { }
 
-[BatchNormLayer(100, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.9, Affine = false)]
+[BatchNormLayer(100, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.4, Affine = false)]
 public partial class DiffNchw100F64 : INchwLayer<double>, ITrackedLayer<double> { }
 
 [BatchNormLayer(255, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-5, Momentum = 0.1, Affine = false, TrackRunningStats = false)]
 public partial class DiffNchw255F64 : INchwLayer<double> { }
 
-[BatchNormLayer(300, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-3, Momentum = 0.25, CumulativeAverage = true)]
+[BatchNormLayer(300, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 1e-3, CumulativeAverage = true)]
 public partial class DiffNchw300F64 : INchwLayer<double>, IAffineLayer<double>, ITrackedLayer<double> { }
 
-[BatchNormLayer(513, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Momentum = 0.9, Affine = false, CumulativeAverage = true)]
+[BatchNormLayer(513, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Affine = false, CumulativeAverage = true)]
 public partial class DiffNchw513F64 : INchwLayer<double>, ITrackedLayer<double> { }
 
 /// <summary>Every differential layer with its configuration (which must match its attribute).</summary>
@@ -191,63 +191,63 @@ public static class DifferentialLayers
     {
         new(new LayerConfig(1, BatchNormLayout.NC, false, 1e-5, 0.1, true, true, false), () => new DiffNc1F32()),
         new(new LayerConfig(2, BatchNormLayout.NC, false, 1e-3, 0.25, true, false, false), () => new DiffNc2F32()),
-        new(new LayerConfig(3, BatchNormLayout.NC, false, 0.1, 0.9, false, true, false), () => new DiffNc3F32()),
+        new(new LayerConfig(3, BatchNormLayout.NC, false, 0.1, 0.4, false, true, false), () => new DiffNc3F32()),
         new(new LayerConfig(5, BatchNormLayout.NC, false, 1e-5, 0.1, false, false, false), () => new DiffNc5F32()),
-        new(new LayerConfig(7, BatchNormLayout.NC, false, 1e-3, 0.25, true, true, true), () => new DiffNc7F32()),
-        new(new LayerConfig(8, BatchNormLayout.NC, false, 0.1, 0.9, false, true, true), () => new DiffNc8F32()),
+        new(new LayerConfig(7, BatchNormLayout.NC, false, 1e-3, 0.1, true, true, true), () => new DiffNc7F32()),
+        new(new LayerConfig(8, BatchNormLayout.NC, false, 0.1, 0.1, false, true, true), () => new DiffNc8F32()),
         new(new LayerConfig(13, BatchNormLayout.NC, false, 1e-5, 0.1, true, true, false), () => new DiffNc13F32()),
         new(new LayerConfig(16, BatchNormLayout.NC, false, 1e-3, 0.25, true, false, false), () => new DiffNc16F32()),
-        new(new LayerConfig(17, BatchNormLayout.NC, false, 0.1, 0.9, false, true, false), () => new DiffNc17F32()),
+        new(new LayerConfig(17, BatchNormLayout.NC, false, 0.1, 0.4, false, true, false), () => new DiffNc17F32()),
         new(new LayerConfig(31, BatchNormLayout.NC, false, 1e-5, 0.1, false, false, false), () => new DiffNc31F32()),
-        new(new LayerConfig(64, BatchNormLayout.NC, false, 1e-3, 0.25, true, true, true), () => new DiffNc64F32()),
-        new(new LayerConfig(100, BatchNormLayout.NC, false, 0.1, 0.9, false, true, true), () => new DiffNc100F32()),
+        new(new LayerConfig(64, BatchNormLayout.NC, false, 1e-3, 0.1, true, true, true), () => new DiffNc64F32()),
+        new(new LayerConfig(100, BatchNormLayout.NC, false, 0.1, 0.1, false, true, true), () => new DiffNc100F32()),
         new(new LayerConfig(255, BatchNormLayout.NC, false, 1e-5, 0.1, true, true, false), () => new DiffNc255F32()),
         new(new LayerConfig(300, BatchNormLayout.NC, false, 1e-3, 0.25, true, false, false), () => new DiffNc300F32()),
-        new(new LayerConfig(513, BatchNormLayout.NC, false, 0.1, 0.9, false, true, false), () => new DiffNc513F32()),
+        new(new LayerConfig(513, BatchNormLayout.NC, false, 0.1, 0.4, false, true, false), () => new DiffNc513F32()),
         new(new LayerConfig(1, BatchNormLayout.NC, true, 0.1, 0.25, true, false, false), () => new DiffNc1F64()),
-        new(new LayerConfig(2, BatchNormLayout.NC, true, 1e-5, 0.9, false, true, false), () => new DiffNc2F64()),
+        new(new LayerConfig(2, BatchNormLayout.NC, true, 1e-5, 0.4, false, true, false), () => new DiffNc2F64()),
         new(new LayerConfig(3, BatchNormLayout.NC, true, 1e-3, 0.1, false, false, false), () => new DiffNc3F64()),
-        new(new LayerConfig(5, BatchNormLayout.NC, true, 0.1, 0.25, true, true, true), () => new DiffNc5F64()),
-        new(new LayerConfig(7, BatchNormLayout.NC, true, 1e-5, 0.9, false, true, true), () => new DiffNc7F64()),
+        new(new LayerConfig(5, BatchNormLayout.NC, true, 0.1, 0.1, true, true, true), () => new DiffNc5F64()),
+        new(new LayerConfig(7, BatchNormLayout.NC, true, 1e-5, 0.1, false, true, true), () => new DiffNc7F64()),
         new(new LayerConfig(8, BatchNormLayout.NC, true, 1e-3, 0.1, true, true, false), () => new DiffNc8F64()),
         new(new LayerConfig(13, BatchNormLayout.NC, true, 0.1, 0.25, true, false, false), () => new DiffNc13F64()),
-        new(new LayerConfig(16, BatchNormLayout.NC, true, 1e-5, 0.9, false, true, false), () => new DiffNc16F64()),
+        new(new LayerConfig(16, BatchNormLayout.NC, true, 1e-5, 0.4, false, true, false), () => new DiffNc16F64()),
         new(new LayerConfig(17, BatchNormLayout.NC, true, 1e-3, 0.1, false, false, false), () => new DiffNc17F64()),
-        new(new LayerConfig(31, BatchNormLayout.NC, true, 0.1, 0.25, true, true, true), () => new DiffNc31F64()),
-        new(new LayerConfig(64, BatchNormLayout.NC, true, 1e-5, 0.9, false, true, true), () => new DiffNc64F64()),
+        new(new LayerConfig(31, BatchNormLayout.NC, true, 0.1, 0.1, true, true, true), () => new DiffNc31F64()),
+        new(new LayerConfig(64, BatchNormLayout.NC, true, 1e-5, 0.1, false, true, true), () => new DiffNc64F64()),
         new(new LayerConfig(100, BatchNormLayout.NC, true, 1e-3, 0.1, true, true, false), () => new DiffNc100F64()),
         new(new LayerConfig(255, BatchNormLayout.NC, true, 0.1, 0.25, true, false, false), () => new DiffNc255F64()),
-        new(new LayerConfig(300, BatchNormLayout.NC, true, 1e-5, 0.9, false, true, false), () => new DiffNc300F64()),
+        new(new LayerConfig(300, BatchNormLayout.NC, true, 1e-5, 0.4, false, true, false), () => new DiffNc300F64()),
         new(new LayerConfig(513, BatchNormLayout.NC, true, 1e-3, 0.1, false, false, false), () => new DiffNc513F64()),
-        new(new LayerConfig(1, BatchNormLayout.NCHW, false, 1e-3, 0.9, false, true, false), () => new DiffNchw1F32()),
+        new(new LayerConfig(1, BatchNormLayout.NCHW, false, 1e-3, 0.4, false, true, false), () => new DiffNchw1F32()),
         new(new LayerConfig(2, BatchNormLayout.NCHW, false, 0.1, 0.1, false, false, false), () => new DiffNchw2F32()),
-        new(new LayerConfig(3, BatchNormLayout.NCHW, false, 1e-5, 0.25, true, true, true), () => new DiffNchw3F32()),
-        new(new LayerConfig(5, BatchNormLayout.NCHW, false, 1e-3, 0.9, false, true, true), () => new DiffNchw5F32()),
+        new(new LayerConfig(3, BatchNormLayout.NCHW, false, 1e-5, 0.1, true, true, true), () => new DiffNchw3F32()),
+        new(new LayerConfig(5, BatchNormLayout.NCHW, false, 1e-3, 0.1, false, true, true), () => new DiffNchw5F32()),
         new(new LayerConfig(7, BatchNormLayout.NCHW, false, 0.1, 0.1, true, true, false), () => new DiffNchw7F32()),
         new(new LayerConfig(8, BatchNormLayout.NCHW, false, 1e-5, 0.25, true, false, false), () => new DiffNchw8F32()),
-        new(new LayerConfig(13, BatchNormLayout.NCHW, false, 1e-3, 0.9, false, true, false), () => new DiffNchw13F32()),
+        new(new LayerConfig(13, BatchNormLayout.NCHW, false, 1e-3, 0.4, false, true, false), () => new DiffNchw13F32()),
         new(new LayerConfig(16, BatchNormLayout.NCHW, false, 0.1, 0.1, false, false, false), () => new DiffNchw16F32()),
-        new(new LayerConfig(17, BatchNormLayout.NCHW, false, 1e-5, 0.25, true, true, true), () => new DiffNchw17F32()),
-        new(new LayerConfig(31, BatchNormLayout.NCHW, false, 1e-3, 0.9, false, true, true), () => new DiffNchw31F32()),
+        new(new LayerConfig(17, BatchNormLayout.NCHW, false, 1e-5, 0.1, true, true, true), () => new DiffNchw17F32()),
+        new(new LayerConfig(31, BatchNormLayout.NCHW, false, 1e-3, 0.1, false, true, true), () => new DiffNchw31F32()),
         new(new LayerConfig(64, BatchNormLayout.NCHW, false, 0.1, 0.1, true, true, false), () => new DiffNchw64F32()),
         new(new LayerConfig(100, BatchNormLayout.NCHW, false, 1e-5, 0.25, true, false, false), () => new DiffNchw100F32()),
-        new(new LayerConfig(255, BatchNormLayout.NCHW, false, 1e-3, 0.9, false, true, false), () => new DiffNchw255F32()),
+        new(new LayerConfig(255, BatchNormLayout.NCHW, false, 1e-3, 0.4, false, true, false), () => new DiffNchw255F32()),
         new(new LayerConfig(300, BatchNormLayout.NCHW, false, 0.1, 0.1, false, false, false), () => new DiffNchw300F32()),
-        new(new LayerConfig(513, BatchNormLayout.NCHW, false, 1e-5, 0.25, true, true, true), () => new DiffNchw513F32()),
+        new(new LayerConfig(513, BatchNormLayout.NCHW, false, 1e-5, 0.1, true, true, true), () => new DiffNchw513F32()),
         new(new LayerConfig(1, BatchNormLayout.NCHW, true, 1e-5, 0.1, false, false, false), () => new DiffNchw1F64()),
-        new(new LayerConfig(2, BatchNormLayout.NCHW, true, 1e-3, 0.25, true, true, true), () => new DiffNchw2F64()),
-        new(new LayerConfig(3, BatchNormLayout.NCHW, true, 0.1, 0.9, false, true, true), () => new DiffNchw3F64()),
+        new(new LayerConfig(2, BatchNormLayout.NCHW, true, 1e-3, 0.1, true, true, true), () => new DiffNchw2F64()),
+        new(new LayerConfig(3, BatchNormLayout.NCHW, true, 0.1, 0.1, false, true, true), () => new DiffNchw3F64()),
         new(new LayerConfig(5, BatchNormLayout.NCHW, true, 1e-5, 0.1, true, true, false), () => new DiffNchw5F64()),
         new(new LayerConfig(7, BatchNormLayout.NCHW, true, 1e-3, 0.25, true, false, false), () => new DiffNchw7F64()),
-        new(new LayerConfig(8, BatchNormLayout.NCHW, true, 0.1, 0.9, false, true, false), () => new DiffNchw8F64()),
+        new(new LayerConfig(8, BatchNormLayout.NCHW, true, 0.1, 0.4, false, true, false), () => new DiffNchw8F64()),
         new(new LayerConfig(13, BatchNormLayout.NCHW, true, 1e-5, 0.1, false, false, false), () => new DiffNchw13F64()),
-        new(new LayerConfig(16, BatchNormLayout.NCHW, true, 1e-3, 0.25, true, true, true), () => new DiffNchw16F64()),
-        new(new LayerConfig(17, BatchNormLayout.NCHW, true, 0.1, 0.9, false, true, true), () => new DiffNchw17F64()),
+        new(new LayerConfig(16, BatchNormLayout.NCHW, true, 1e-3, 0.1, true, true, true), () => new DiffNchw16F64()),
+        new(new LayerConfig(17, BatchNormLayout.NCHW, true, 0.1, 0.1, false, true, true), () => new DiffNchw17F64()),
         new(new LayerConfig(31, BatchNormLayout.NCHW, true, 1e-5, 0.1, true, true, false), () => new DiffNchw31F64()),
         new(new LayerConfig(64, BatchNormLayout.NCHW, true, 1e-3, 0.25, true, false, false), () => new DiffNchw64F64()),
-        new(new LayerConfig(100, BatchNormLayout.NCHW, true, 0.1, 0.9, false, true, false), () => new DiffNchw100F64()),
+        new(new LayerConfig(100, BatchNormLayout.NCHW, true, 0.1, 0.4, false, true, false), () => new DiffNchw100F64()),
         new(new LayerConfig(255, BatchNormLayout.NCHW, true, 1e-5, 0.1, false, false, false), () => new DiffNchw255F64()),
-        new(new LayerConfig(300, BatchNormLayout.NCHW, true, 1e-3, 0.25, true, true, true), () => new DiffNchw300F64()),
-        new(new LayerConfig(513, BatchNormLayout.NCHW, true, 0.1, 0.9, false, true, true), () => new DiffNchw513F64()),
+        new(new LayerConfig(300, BatchNormLayout.NCHW, true, 1e-3, 0.1, true, true, true), () => new DiffNchw300F64()),
+        new(new LayerConfig(513, BatchNormLayout.NCHW, true, 0.1, 0.1, false, true, true), () => new DiffNchw513F64()),
     };
 }
