@@ -72,6 +72,16 @@ public class NastyCaseTests
             public static class Use { public static int Count() => new Norm().ToString()!.Length; }
             """ }, ["BNG0002"], [], []),
 
+        // The decision for uses of an invalid layer (documented in docs/diagnostics): it has no generated members, so each
+        // use of one is the compiler's CS1061/CS0117 at that use, and nothing at the declaration besides the BNG error.
+        ["InvalidLayerMembersUsed"] = new(new[] { """
+            [BnGen.BatchNormLayer(8, Epsilon = 0)] public partial class Norm { }
+            public static class Use
+            {
+                public static void Run(float[] x) { var norm = new Norm(); norm.Forward(x, x, 1); _ = Norm.Features; }
+            }
+            """ }, ["BNG0004"], ["CS0117", "CS1061"], []),
+
         // Odd but valid: generated code that compiles without a warning.
         ["KeywordNames"] = Valid("namespace @event.@class { public static partial class @static { [BnGen.BatchNormLayer(3)] public partial class @class { } } }",
             "event.class.static.class.BatchNorm.g.cs"),
