@@ -68,3 +68,15 @@ internal sealed class LayerCodeFixTest<TAnalyzer, TCodeFix> : CSharpCodeFixTest<
     protected override IEnumerable<Type> GetSourceGenerators()
         => RunGenerator ? new[] { typeof(BatchNormGenerator) } : Array.Empty<Type>();
 }
+
+public class TestReferencesTests
+{
+    [Xunit.Fact]
+    public async System.Threading.Tasks.Task OfflineReferenceAssemblies_ResolveNothingFromNuGet()
+    {
+        Xunit.Assert.Null(TestReferences.Offline.ReferenceAssemblyPackage);
+        System.Collections.Immutable.ImmutableArray<MetadataReference> resolved =
+            await TestReferences.Offline.ResolveAsync(LanguageNames.CSharp, System.Threading.CancellationToken.None);
+        Xunit.Assert.Empty(resolved);
+    }
+}

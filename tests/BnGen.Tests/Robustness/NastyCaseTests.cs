@@ -72,6 +72,33 @@ public class NastyCaseTests
             public static class Use { public static int Count() => new Norm().ToString()!.Length; }
             """ }, ["BNG0002"], [], []),
 
+        // Odd call sites for the call analyzer: lambdas in field initializers, local functions, a look-alike method on a
+        // class that is not a layer, stackalloc as an argument, non-positive or huge dimensions, calls that do not bind.
+        ["HostileCallSites"] = new(new[] { """
+            [BnGen.BatchNormLayer(4)] public partial class Norm { }
+            [BnGen.BatchNormLayer(2, BnGen.BatchNormLayout.NCHW)] public partial class Img { }
+            public class NotALayer { public void Forward(System.ReadOnlySpan<float> input, System.Span<float> output, int batch) { } }
+            public static class Use
+            {
+                static readonly System.Action<float[]> Lambda = x => new Norm().Forward(x, x, 1);
+                public static void Run(float[] x)
+                {
+                    new NotALayer().Forward(x, x, 1);
+                    new NotALayer().Forward(new float[3], x, 2);
+                    void Local() => new Img().Forward(x, x, 1, 1, 1);
+                    Local();
+                    new Norm().Forward(stackalloc float[3], new float[4], 1);
+                    new Norm().Forward(x, x, batch: 1 + 1);
+                    new Norm().Forward(new float[4], x, int.MaxValue);
+                    new Img().Forward(new float[0], x, -1, 1, 1);
+                    new Img().Forward(new float[7], new float[8], 1, 2, 2);
+                    new Norm().Forward(x, x, "one");
+                    new Norm().Forward(x);
+                    Lambda(x);
+                }
+            }
+            """ }, ["BNG0008", "BNG0008", "BNG0008", "BNG0009", "BNG0009", "BNG0009"], ["CS1503", "CS7036"], ["Img.BatchNorm.g.cs", "Norm.BatchNorm.g.cs"]),
+
         // The decision for uses of an invalid layer (documented in docs/diagnostics): it has no generated members, so each
         // use of one is the compiler's CS1061/CS0117 at that use, and nothing at the declaration besides the BNG error.
         ["InvalidLayerMembersUsed"] = new(new[] { """
