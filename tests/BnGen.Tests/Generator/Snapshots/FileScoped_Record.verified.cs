@@ -370,7 +370,7 @@ namespace Snapshots.FileScoped
                     double invStd = 1d / global::System.Math.Sqrt(runningVar[c] + 1E-05d);
                     weightGrad[c] = global::System.Runtime.CompilerServices.Unsafe.Add(ref dots, j) * invStd;
                     biasGrad[c] = global::System.Runtime.CompilerServices.Unsafe.Add(ref sumsDy, j);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, j) = (double)(weight[c] * invStd);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, j) = weight[c] * invStd;
                 }
                 BnGenRowsAffine(ref dy, ref dx, batch, c0, length, ref scales, ref zeros);
             }

@@ -322,7 +322,7 @@ namespace Snapshots
                 BnGenChannelGradientSums(ref x, ref dy, c, batch, plane, runningMean[c], out double sumDy, out double dot);
                 weightGrad[c] = dot * invStd;
                 biasGrad[c] = sumDy;
-                BnGenChannelAffine(ref dy, ref dx, c, batch, plane, (double)(weight[c] * invStd), 0d);
+                BnGenChannelAffine(ref dy, ref dx, c, batch, plane, weight[c] * invStd, 0d);
             }
         }
 

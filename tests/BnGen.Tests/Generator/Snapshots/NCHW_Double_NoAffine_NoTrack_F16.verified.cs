@@ -172,7 +172,7 @@ namespace Snapshots
                 double mean = savedMean[c];
                 double invStd = savedInvStd[c];
                 BnGenChannelGradientSums(ref x, ref dy, c, batch, plane, mean, out double sumDy, out double dot);
-                double a = 1d * invStd;
+                double a = invStd;
                 double slope = dot * invStd * invStd / n;
                 double b = -a * slope;
                 double k = a * (mean * slope - sumDy / n);

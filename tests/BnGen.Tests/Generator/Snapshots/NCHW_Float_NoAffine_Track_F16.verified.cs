@@ -242,7 +242,7 @@ namespace Snapshots
                 double mean = savedMean[c];
                 double invStd = savedInvStd[c];
                 BnGenChannelGradientSums(ref x, ref dy, c, batch, plane, mean, out double sumDy, out double dot);
-                double a = 1d * invStd;
+                double a = invStd;
                 double slope = dot * invStd * invStd / n;
                 double b = -a * slope;
                 double k = a * (mean * slope - sumDy / n);
@@ -281,7 +281,7 @@ namespace Snapshots
             for (int c = 0; c < Features; c++)
             {
                 double invStd = 1d / global::System.Math.Sqrt(runningVar[c] + 1E-05d);
-                BnGenChannelAffine(ref dy, ref dx, c, batch, plane, (float)(1d * invStd), 0f);
+                BnGenChannelAffine(ref dy, ref dx, c, batch, plane, (float)invStd, 0f);
             }
         }
 

@@ -195,7 +195,7 @@ namespace Snapshots
                     double invStd = savedInvStd[c];
                     double sumDy = global::System.Runtime.CompilerServices.Unsafe.Add(ref sumsDy, j);
                     double dot = global::System.Runtime.CompilerServices.Unsafe.Add(ref dots, j);
-                    double a = 1d * invStd;
+                    double a = invStd;
                     double slope = dot * invStd * invStd / n;
                     double b = -a * slope;
                     double k = a * (mean * slope - sumDy / n);

@@ -272,7 +272,7 @@ namespace Snapshots
                     double invStd = savedInvStd[c];
                     double sumDy = global::System.Runtime.CompilerServices.Unsafe.Add(ref sumsDy, j);
                     double dot = global::System.Runtime.CompilerServices.Unsafe.Add(ref dots, j);
-                    double a = 1d * invStd;
+                    double a = invStd;
                     double slope = dot * invStd * invStd / n;
                     double b = -a * slope;
                     double k = a * (mean * slope - sumDy / n);
@@ -320,7 +320,7 @@ namespace Snapshots
                 {
                     int c = c0 + j;
                     double invStd = 1d / global::System.Math.Sqrt(runningVar[c] + 1E-05d);
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, j) = (float)(1d * invStd);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, j) = (float)invStd;
                 }
                 BnGenRowsAffine(ref dy, ref dx, batch, c0, length, ref scales, ref zeros);
             }
