@@ -439,13 +439,14 @@ internal static partial class KernelEmitter
         {
             checks.Add(CheckFeatures("weightGrad", "biasGrad"));
         }
-        string gamma = c.Affine ? "weight[c]" : "1d";
+        // γ · invStd, or invStd alone when there is no weight.
+        string scale = c.Affine ? "weight[c] * invStd" : "invStd";
         string grads = c.Affine
             ? $"weightGrad[c] = {c.ToT("dot * invStd")};\nbiasGrad[c] = {c.ToT("sumDy")};\n"
             : string.Empty;
         // dx = γ·invStd·(dy − Σdy/n − (x − mean)·invStd²·Σ(dy·(x − mean))/n) = dy·a + x·b + k.
         string coefficients = $$"""
-            {{grads}}double a = {{gamma}} * invStd;
+            {{grads}}double a = {{scale}};
             double slope = dot * invStd * invStd / n;
             double b = -a * slope;
             double k = a * (mean * slope - sumDy / n);
@@ -557,19 +558,19 @@ internal static partial class KernelEmitter
         {
             checks.Add(CheckFeatures("weightGrad", "biasGrad"));
         }
-        string gamma = c.Affine ? "weight[c]" : "1d";
+        string scale = c.Affine ? "weight[c] * invStd" : "invStd";
 
         string body;
         if (c.Nchw)
         {
             string sums = c.Affine
                 ? $$"""
-                    {{c.T}} a = ({{c.T}})({{gamma}} * invStd);
+                    {{c.T}} a = {{c.ToT(scale)}};
                     BnGenChannelScaleGradient(ref x, ref dy, ref dx, c, batch, plane, runningMean[c], a, out double sumDy, out double dot);
                     weightGrad[c] = {{c.ToT("dot * invStd")}};
                     biasGrad[c] = {{c.ToT("sumDy")}};
                     """
-                : $"BnGenChannelAffine(ref dy, ref dx, c, batch, plane, ({c.T})({gamma} * invStd), {c.Lit(0)});";
+                : $"BnGenChannelAffine(ref dy, ref dx, c, batch, plane, {c.ToT(scale)}, {c.Lit(0)});";
             body = $$"""
                 {{string.Join("\n", checks)}}
                 int plane = height * width;
@@ -626,7 +627,7 @@ internal static partial class KernelEmitter
                     {{LayerEmitter.Indent(FeatureLoop(c, EvalBackwardVectorCoefficients(c), $$"""
                         double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
                         {{grads}}
-                        {{EmitContext.Unsafe}}.Add(ref scales, j) = ({{c.T}})({{gamma}} * invStd);
+                        {{EmitContext.Unsafe}}.Add(ref scales, j) = {{c.ToT(scale)}};
                         """), 1)}}
                     BnGenRowsAffine(ref dy, ref dx, batch, c0, length, ref scales, ref zeros);
                 }
