@@ -34,6 +34,11 @@ public abstract class Case
     public abstract void GeneratedTrainingBackward();
     public abstract void GeneratedEvalBackward();
 
+    public abstract void GenericTrainingForward();
+    public abstract void GenericEvalForward();
+    public abstract void GenericTrainingBackward();
+    public abstract void GenericEvalBackward();
+
     public abstract void NaiveTrainingForward();
     public abstract void NaiveEvalForward();
     public abstract void NaiveTrainingBackward();
@@ -155,6 +160,11 @@ public abstract class Case<T> : Case where T : unmanaged, IFloatingPointIeee754<
         NaiveTrainingForward();
         ResetRunning();
     }
+
+    public override void GenericTrainingForward() => Generic.ForwardTraining(this);
+    public override void GenericEvalForward() => Generic.ForwardInference(this);
+    public override void GenericTrainingBackward() => Generic.BackwardTraining(this);
+    public override void GenericEvalBackward() => Generic.BackwardInference(this);
 
     public override void NaiveTrainingForward() => Naive.ForwardTraining(this);
     public override void NaiveEvalForward() => Naive.ForwardInference(this);

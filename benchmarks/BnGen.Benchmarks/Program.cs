@@ -193,10 +193,10 @@ public static class SummaryTable
         sb.AppendLine($"Vector<float>.Count = {Vector<float>.Count}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine();
         sb.AppendLine("Medians (ns per call). GB/s = bytes the operation must move (12/8/20/20 B per float element, twice that for double) / median.");
-        sb.AppendLine("Gen/Roof = generated median / roof median (lower is better); X/Gen = how many times slower contender X is. Min columns: the fastest iteration, less sensitive to the machine's load.");
+        sb.AppendLine("Gen/Roof = generated median / roof median (lower is better); X/Gen = how many times slower contender X is (Generic = the runtime-shaped kernels of src/BnGen). Min columns: the fastest iteration, less sensitive to the machine's load.");
         sb.AppendLine();
-        sb.AppendLine("| Shape | Op | Generated | GB/s | Naive | Tensor | Roof | Roof ns | Gen/Roof | Naive/Gen | Tensor/Gen | Gen min | Gen/Roof (min) | Alloc B |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Shape | Op | Generated | GB/s | Generic | Naive | Tensor | Roof | Roof ns | Gen/Roof | Generic/Gen | Naive/Gen | Tensor/Gen | Gen min | Gen/Roof (min) | Generic/Gen (min) | Alloc B |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         string F(double v) => double.IsNaN(v) ? "–" : v.ToString(v >= 100 ? "F0" : "F1", CultureInfo.InvariantCulture);
         string R(double v) => double.IsNaN(v) ? "–" : v.ToString("F2", CultureInfo.InvariantCulture);
         double Get(Dictionary<(string, string), double> d, string shape, string method) => d.TryGetValue((shape, method), out double v) ? v : double.NaN;
@@ -210,6 +210,8 @@ public static class SummaryTable
                 {
                     continue;
                 }
+                double generic = Get(medians, shape, op + "_Generic");
+                double genericMin = Get(minimums, shape, op + "_Generic");
                 double naive = Get(medians, shape, op + "_Naive");
                 double tensor = Get(medians, shape, op + "_Tensor");
                 double roofNs = Get(medians, shape, roof);
@@ -217,7 +219,7 @@ public static class SummaryTable
                 double roofMin = Get(minimums, shape, roof);
                 double gbs = count * bytes * (size / 4.0) / gen;
                 allocations.TryGetValue((shape, op + "_Generated"), out long alloc);
-                sb.AppendLine($"| {shape} | {op} | {F(gen)} | {F(gbs)} | {F(naive)} | {F(tensor)} | {roof.Substring(5)} | {F(roofNs)} | {R(gen / roofNs)} | {R(naive / gen)} | {R(tensor / gen)} | {F(genMin)} | {R(genMin / roofMin)} | {alloc} |");
+                sb.AppendLine($"| {shape} | {op} | {F(gen)} | {F(gbs)} | {F(generic)} | {F(naive)} | {F(tensor)} | {roof.Substring(5)} | {F(roofNs)} | {R(gen / roofNs)} | {R(generic / gen)} | {R(naive / gen)} | {R(tensor / gen)} | {F(genMin)} | {R(genMin / roofMin)} | {R(genericMin / genMin)} | {alloc} |");
             }
         }
         return sb.ToString();
