@@ -343,46 +343,52 @@ internal static partial class KernelEmitter
 
         // y = x · scale + shift
         w.Block($$"""
-            // y = x · scale + shift over channel c, two vectors per step, fused multiply-add where the hardware has it. A run
-            // whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop so that
-            // in-place use (y the same memory as x) stays correct.
+            // y = x · scale + shift over channel c: one run of plane values per batch item.
             {{c.GeneratedCode}}
             private static void BnGenChannelAffine(ref {{t}} x, ref {{t}} y, int c, int batch, int plane, {{t}} scale, {{t}} shift)
             {
-                {{c.Vec}} scaleV = new {{c.Vec}}(scale);
-                {{c.Vec}} shiftV = new {{c.Vec}}(shift);
                 for (int n = 0; n < batch; n++)
                 {
                     nint offset = ((nint)n * Features + c) * plane;
-                    ref {{t}} src = ref {{U}}.Add(ref x, offset);
-                    ref {{t}} dst = ref {{U}}.Add(ref y, offset);
-                    if (plane < {{count}})
+                    BnGenRunAffine(ref {{U}}.Add(ref x, offset), ref {{U}}.Add(ref y, offset), plane, scale, shift);
+                }
+            }
+
+            // y = x · scale + shift over one contiguous run, two vectors per step, fused multiply-add where the hardware has
+            // it. A run whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop
+            // so that in-place use (y the same memory as x) stays correct.
+            {{EmitContext.Inline}}
+            {{c.GeneratedCode}}
+            private static void BnGenRunAffine(ref {{t}} src, ref {{t}} dst, int plane, {{t}} scale, {{t}} shift)
+            {
+                if (plane < {{count}})
+                {
+                    for (int i = 0; i < plane; i++)
                     {
-                        for (int i = 0; i < plane; i++)
-                        {
-                            {{U}}.Add(ref dst, i) = {{S}}.MultiplyAdd({{U}}.Add(ref src, i), scale, shift);
-                        }
-                        continue;
+                        {{U}}.Add(ref dst, i) = {{S}}.MultiplyAdd({{U}}.Add(ref src, i), scale, shift);
                     }
-                    int last = plane - {{count}};
-                    {{c.Vec}} lastV = {{S}}.Load(ref src, last);
-                    int s = 0;
-                    for (; s <= plane - 2 * {{count}}; s += 2 * {{count}})
-                    {
-                        {{c.Vec}} v0 = {{S}}.Load(ref src, s);
-                        {{c.Vec}} v1 = {{S}}.Load(ref src, s + {{count}});
-                        {{S}}.Store({{S}}.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
-                        {{S}}.Store({{S}}.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + {{count}});
-                    }
-                    if (s <= last)
-                    {
-                        {{S}}.Store({{S}}.MultiplyAdd({{S}}.Load(ref src, s), scaleV, shiftV), ref dst, s);
-                        s += {{count}};
-                    }
-                    if (s < plane)
-                    {
-                        {{S}}.Store({{S}}.MultiplyAdd(lastV, scaleV, shiftV), ref dst, last);
-                    }
+                    return;
+                }
+                {{c.Vec}} scaleV = new {{c.Vec}}(scale);
+                {{c.Vec}} shiftV = new {{c.Vec}}(shift);
+                int last = plane - {{count}};
+                {{c.Vec}} lastV = {{S}}.Load(ref src, last);
+                int s = 0;
+                for (; s <= plane - 2 * {{count}}; s += 2 * {{count}})
+                {
+                    {{c.Vec}} v0 = {{S}}.Load(ref src, s);
+                    {{c.Vec}} v1 = {{S}}.Load(ref src, s + {{count}});
+                    {{S}}.Store({{S}}.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
+                    {{S}}.Store({{S}}.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + {{count}});
+                }
+                if (s <= last)
+                {
+                    {{S}}.Store({{S}}.MultiplyAdd({{S}}.Load(ref src, s), scaleV, shiftV), ref dst, s);
+                    s += {{count}};
+                }
+                if (s < plane)
+                {
+                    {{S}}.Store({{S}}.MultiplyAdd(lastV, scaleV, shiftV), ref dst, last);
                 }
             }
 

@@ -301,6 +301,46 @@ internal static partial class KernelEmitter
         return string.Join("\n", lines);
     }
 
+    /// <summary>
+    /// The NCHW evaluation forward: with up to 1024 channels the per-channel scale and shift go on the stack and the
+    /// tensor is walked in address order (n outer, c inner: one sequential stream); beyond that, channel by channel.
+    /// </summary>
+    private static string NchwInferenceLoop(EmitContext c, string scale, string shift)
+    {
+        if (c.Spec.Features <= 1024)
+        {
+            return $$"""
+                // Address order: scale and shift per channel first, then one sequential sweep y = x · scale + shift.
+                {{c.Span}} coefficients = stackalloc {{c.T}}[{{Literal.Int(2 * c.Spec.Features)}}];
+                for (int c = 0; c < Features; c++)
+                {
+                    double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
+                    double scale = {{scale}};
+                    coefficients[c] = ({{c.T}})scale;
+                    coefficients[Features + c] = ({{c.T}})({{shift}});
+                }
+                for (int n = 0; n < batch; n++)
+                {
+                    for (int c = 0; c < Features; c++)
+                    {
+                        nint offset = ((nint)n * Features + c) * plane;
+                        BnGenRunAffine(ref {{EmitContext.Unsafe}}.Add(ref x, offset), ref {{EmitContext.Unsafe}}.Add(ref y, offset), plane, coefficients[c], coefficients[Features + c]);
+                    }
+                }
+                """;
+        }
+        return $$"""
+            // One pass per channel: y = x · scale + shift with scale and shift from the running statistics.
+            for (int c = 0; c < Features; c++)
+            {
+                double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
+                double scale = {{scale}};
+                double shift = {{shift}};
+                BnGenChannelAffine(ref x, ref y, c, batch, plane, ({{c.T}})scale, ({{c.T}})shift);
+            }
+            """;
+    }
+
     private static void WriteForwardInference(CodeWriter w, EmitContext c)
     {
         string affineParams = c.Affine ? $"{c.Ros} weight, {c.Ros} bias, " : string.Empty;
@@ -319,14 +359,7 @@ internal static partial class KernelEmitter
                 int plane = height * width;
                 ref {{c.T}} x = ref {{EmitContext.Marshal}}.GetReference(input);
                 ref {{c.T}} y = ref {{EmitContext.Marshal}}.GetReference(output);
-                // One pass per channel: y = x · scale + shift with scale and shift from the running statistics.
-                for (int c = 0; c < Features; c++)
-                {
-                    double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
-                    double scale = {{scale}};
-                    double shift = {{shift}};
-                    BnGenChannelAffine(ref x, ref y, c, batch, plane, ({{c.T}})scale, ({{c.T}})shift);
-                }
+                {{LayerEmitter.Indent(NchwInferenceLoop(c, scale, shift), 0)}}
                 """
             : $$"""
                 {{string.Join("\n", checks)}}
