@@ -142,13 +142,12 @@ namespace Snapshots
             double n = (double)batch * plane;
             ref double x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
             ref double y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
-            // Channel by channel: the mean, then the squared deviations from it (two passes in double, as PyTorch's CPU
-            // kernel), then y = x · scale + shift. The channel's slab is read three times; while it fits in cache the
-            // second and third reads come from there.
+            // Channel by channel: mean and squared deviations in one pass in double (shifted by the channel's first value,
+            // with an exact second pass when that shift would cost accuracy), then y = x · scale + shift. The channel's
+            // slab is read twice; while it fits in cache the second read comes from there.
             for (int c = 0; c < Features; c++)
             {
-                double mean = BnGenChannelSum(ref x, c, batch, plane) / n;
-                double squares = BnGenChannelSquaredDeviations(ref x, c, batch, plane, mean);
+                BnGenChannelStatistics(ref x, c, batch, plane, out double mean, out double squares);
                 double invStd = 1d / global::System.Math.Sqrt(squares / n + 1E-05d);
                 savedMean[c] = mean;
                 savedInvStd[c] = invStd;
@@ -254,57 +253,79 @@ namespace Snapshots
             }
         }
 
-        // Σ x over channel c in double: batch runs of plane contiguous values, two vectors per step into 2 independent accumulators.
+        // Mean and Σ (x − mean)² of channel c in one pass: Σ d and Σ d² in double of d = x − p, p the channel's first value
+        // (exact in double), 4 vectors per step into 4 + 4 independent accumulators. Σ(x − mean)² = Σd² − (Σd)²/n
+        // loses about log2(1 + (mean − p)²/var) bits: past 10 bits (p more than 32 standard deviations from the mean) the
+        // exact second pass over the channel runs instead, so the result stays as accurate as two passes in double.
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-        private static double BnGenChannelSum(ref double x, int c, int batch, int plane)
+        private static void BnGenChannelStatistics(ref double x, int c, int batch, int plane, out double mean, out double squares)
         {
-            global::System.Numerics.Vector<double> acc0 = global::System.Numerics.Vector<double>.Zero, acc1 = global::System.Numerics.Vector<double>.Zero;
-            double tail = 0d;
+            double pivot = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (nint)c * plane);
+            global::System.Numerics.Vector<double> p = new global::System.Numerics.Vector<double>(pivot);
+            global::System.Numerics.Vector<double> s0 = global::System.Numerics.Vector<double>.Zero, s1 = global::System.Numerics.Vector<double>.Zero, s2 = global::System.Numerics.Vector<double>.Zero, s3 = global::System.Numerics.Vector<double>.Zero;
+            global::System.Numerics.Vector<double> q0 = global::System.Numerics.Vector<double>.Zero, q1 = global::System.Numerics.Vector<double>.Zero, q2 = global::System.Numerics.Vector<double>.Zero, q3 = global::System.Numerics.Vector<double>.Zero;
+            double sumTail = 0d;
+            double squareTail = 0d;
             for (int n = 0; n < batch; n++)
             {
                 ref double run = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ((nint)n * Features + c) * plane);
                 int s = 0;
-                for (; s <= plane - 2 * global::System.Numerics.Vector<double>.Count; s += 2 * global::System.Numerics.Vector<double>.Count)
+                for (; s <= plane - 4 * global::System.Numerics.Vector<double>.Count; s += 4 * global::System.Numerics.Vector<double>.Count)
                 {
                     global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref run, s);
-                    global::System.Numerics.Vector<double> v1 = global::BnGen.Internal.Simd.Load(ref run, s + global::System.Numerics.Vector<double>.Count);
-                    acc0 += v0;
-                    acc1 += v1;
+                    global::System.Numerics.Vector<double> v1 = global::BnGen.Internal.Simd.Load(ref run, s + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> v2 = global::BnGen.Internal.Simd.Load(ref run, s + 2 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> v3 = global::BnGen.Internal.Simd.Load(ref run, s + 3 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> d0 = v0 - p;
+                    s0 += d0;
+                    q0 = global::BnGen.Internal.Simd.MultiplyAdd(d0, d0, q0);
+                    global::System.Numerics.Vector<double> d1 = v1 - p;
+                    s1 += d1;
+                    q1 = global::BnGen.Internal.Simd.MultiplyAdd(d1, d1, q1);
+                    global::System.Numerics.Vector<double> d2 = v2 - p;
+                    s2 += d2;
+                    q2 = global::BnGen.Internal.Simd.MultiplyAdd(d2, d2, q2);
+                    global::System.Numerics.Vector<double> d3 = v3 - p;
+                    s3 += d3;
+                    q3 = global::BnGen.Internal.Simd.MultiplyAdd(d3, d3, q3);
                 }
                 for (; s <= plane - global::System.Numerics.Vector<double>.Count; s += global::System.Numerics.Vector<double>.Count)
                 {
                     global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref run, s);
-                    acc0 += v0;
+                    global::System.Numerics.Vector<double> d0 = v0 - p;
+                    s0 += d0;
+                    q0 = global::BnGen.Internal.Simd.MultiplyAdd(d0, d0, q0);
                 }
                 // A reduction never reloads a lane: the tail is scalar.
                 for (; s < plane; s++)
                 {
-                    tail += global::System.Runtime.CompilerServices.Unsafe.Add(ref run, s);
+                    double d = global::System.Runtime.CompilerServices.Unsafe.Add(ref run, s) - pivot;
+                    sumTail += d;
+                    squareTail = global::BnGen.Internal.Simd.MultiplyAdd(d, d, squareTail);
                 }
             }
-            return global::System.Numerics.Vector.Sum(acc0 + acc1) + tail;
+            double sum = global::System.Numerics.Vector.Sum((s0 + s1) + (s2 + s3)) + sumTail;
+            double sumSquares = global::System.Numerics.Vector.Sum((q0 + q1) + (q2 + q3)) + squareTail;
+            double shift = sum / ((double)batch * plane);
+            mean = pivot + shift;
+            squares = sumSquares - sum * shift;
+            if (!(1025d * sum * shift <= 1024d * sumSquares))
+            {
+                squares = BnGenChannelSquaredDeviations(ref x, c, batch, plane, mean);
+            }
         }
 
-        // Σ (x − mean)² over channel c in double: the second pass of the two-pass variance, exact for data far from zero.
+        // Σ (x − mean)² over channel c in double: the second pass of the two-pass variance, for a pivot far from the mean.
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private static double BnGenChannelSquaredDeviations(ref double x, int c, int batch, int plane, double mean)
         {
-            global::System.Numerics.Vector<double> acc0 = global::System.Numerics.Vector<double>.Zero, acc1 = global::System.Numerics.Vector<double>.Zero;
+            global::System.Numerics.Vector<double> acc0 = global::System.Numerics.Vector<double>.Zero;
             global::System.Numerics.Vector<double> m = new global::System.Numerics.Vector<double>(mean);
             double tail = 0d;
             for (int n = 0; n < batch; n++)
             {
                 ref double run = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ((nint)n * Features + c) * plane);
                 int s = 0;
-                for (; s <= plane - 2 * global::System.Numerics.Vector<double>.Count; s += 2 * global::System.Numerics.Vector<double>.Count)
-                {
-                    global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref run, s);
-                    global::System.Numerics.Vector<double> v1 = global::BnGen.Internal.Simd.Load(ref run, s + global::System.Numerics.Vector<double>.Count);
-                    global::System.Numerics.Vector<double> d0 = v0 - m;
-                    acc0 = global::BnGen.Internal.Simd.MultiplyAdd(d0, d0, acc0);
-                    global::System.Numerics.Vector<double> d1 = v1 - m;
-                    acc1 = global::BnGen.Internal.Simd.MultiplyAdd(d1, d1, acc1);
-                }
                 for (; s <= plane - global::System.Numerics.Vector<double>.Count; s += global::System.Numerics.Vector<double>.Count)
                 {
                     global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref run, s);
@@ -314,48 +335,67 @@ namespace Snapshots
                 for (; s < plane; s++)
                 {
                     double d = global::System.Runtime.CompilerServices.Unsafe.Add(ref run, s) - mean;
-                    tail += d * d;
+                    tail = global::BnGen.Internal.Simd.MultiplyAdd(d, d, tail);
                 }
             }
-            return global::System.Numerics.Vector.Sum(acc0 + acc1) + tail;
+            return global::System.Numerics.Vector.Sum(acc0) + tail;
         }
 
-        // y = x · scale + shift over channel c, two vectors per step, fused multiply-add where the hardware has it.
+        // y = x · scale + shift over channel c: one run of plane values per batch item.
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private static void BnGenChannelAffine(ref double x, ref double y, int c, int batch, int plane, double scale, double shift)
         {
-            global::System.Numerics.Vector<double> scaleV = new global::System.Numerics.Vector<double>(scale);
-            global::System.Numerics.Vector<double> shiftV = new global::System.Numerics.Vector<double>(shift);
             for (int n = 0; n < batch; n++)
             {
                 nint offset = ((nint)n * Features + c) * plane;
-                ref double src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
-                ref double dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, offset);
-                int s = 0;
-                for (; s <= plane - 2 * global::System.Numerics.Vector<double>.Count; s += 2 * global::System.Numerics.Vector<double>.Count)
-                {
-                    global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref src, s);
-                    global::System.Numerics.Vector<double> v1 = global::BnGen.Internal.Simd.Load(ref src, s + global::System.Numerics.Vector<double>.Count);
-                    global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
-                    global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + global::System.Numerics.Vector<double>.Count);
-                }
-                for (; s <= plane - global::System.Numerics.Vector<double>.Count; s += global::System.Numerics.Vector<double>.Count)
-                {
-                    global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(global::BnGen.Internal.Simd.Load(ref src, s), scaleV, shiftV), ref dst, s);
-                }
-                for (; s < plane; s++)
-                {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, s) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, s), scale, shift);
-                }
+                BnGenRunAffine(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, offset), plane, scale, shift);
             }
         }
 
-        // Σ dy and Σ dy · (x − mean) over channel c in double, in one pass over x and dy.
+        // y = x · scale + shift over one contiguous run, two vectors per step, fused multiply-add where the hardware has
+        // it. A run whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop
+        // so that in-place use (y the same memory as x) stays correct.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
+        private static void BnGenRunAffine(ref double src, ref double dst, int plane, double scale, double shift)
+        {
+            if (plane < global::System.Numerics.Vector<double>.Count)
+            {
+                for (int i = 0; i < plane; i++)
+                {
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, i), scale, shift);
+                }
+                return;
+            }
+            global::System.Numerics.Vector<double> scaleV = new global::System.Numerics.Vector<double>(scale);
+            global::System.Numerics.Vector<double> shiftV = new global::System.Numerics.Vector<double>(shift);
+            int last = plane - global::System.Numerics.Vector<double>.Count;
+            global::System.Numerics.Vector<double> lastV = global::BnGen.Internal.Simd.Load(ref src, last);
+            int s = 0;
+            for (; s <= plane - 2 * global::System.Numerics.Vector<double>.Count; s += 2 * global::System.Numerics.Vector<double>.Count)
+            {
+                global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref src, s);
+                global::System.Numerics.Vector<double> v1 = global::BnGen.Internal.Simd.Load(ref src, s + global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
+                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + global::System.Numerics.Vector<double>.Count);
+            }
+            if (s <= last)
+            {
+                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(global::BnGen.Internal.Simd.Load(ref src, s), scaleV, shiftV), ref dst, s);
+                s += global::System.Numerics.Vector<double>.Count;
+            }
+            if (s < plane)
+            {
+                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastV, scaleV, shiftV), ref dst, last);
+            }
+        }
+
+        // Σ dy and Σ dy · (x − mean) over channel c in double, in one pass over x and dy, 4 vectors per step.
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private static void BnGenChannelGradientSums(ref double x, ref double dy, int c, int batch, int plane, double mean, out double sumDy, out double dot)
         {
-            global::System.Numerics.Vector<double> sumAcc0 = global::System.Numerics.Vector<double>.Zero;
-            global::System.Numerics.Vector<double> dotAcc0 = global::System.Numerics.Vector<double>.Zero;
+            global::System.Numerics.Vector<double> sumAcc0 = global::System.Numerics.Vector<double>.Zero, sumAcc1 = global::System.Numerics.Vector<double>.Zero, sumAcc2 = global::System.Numerics.Vector<double>.Zero, sumAcc3 = global::System.Numerics.Vector<double>.Zero;
+            global::System.Numerics.Vector<double> dotAcc0 = global::System.Numerics.Vector<double>.Zero, dotAcc1 = global::System.Numerics.Vector<double>.Zero, dotAcc2 = global::System.Numerics.Vector<double>.Zero, dotAcc3 = global::System.Numerics.Vector<double>.Zero;
             global::System.Numerics.Vector<double> m = new global::System.Numerics.Vector<double>(mean);
             double sumTail = 0d;
             double dotTail = 0d;
@@ -365,6 +405,25 @@ namespace Snapshots
                 ref double xs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
                 ref double gs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
                 int s = 0;
+                for (; s <= plane - 4 * global::System.Numerics.Vector<double>.Count; s += 4 * global::System.Numerics.Vector<double>.Count)
+                {
+                    global::System.Numerics.Vector<double> x0 = global::BnGen.Internal.Simd.Load(ref xs, s);
+                    global::System.Numerics.Vector<double> x1 = global::BnGen.Internal.Simd.Load(ref xs, s + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> x2 = global::BnGen.Internal.Simd.Load(ref xs, s + 2 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> x3 = global::BnGen.Internal.Simd.Load(ref xs, s + 3 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> g0 = global::BnGen.Internal.Simd.Load(ref gs, s);
+                    global::System.Numerics.Vector<double> g1 = global::BnGen.Internal.Simd.Load(ref gs, s + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> g2 = global::BnGen.Internal.Simd.Load(ref gs, s + 2 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> g3 = global::BnGen.Internal.Simd.Load(ref gs, s + 3 * global::System.Numerics.Vector<double>.Count);
+                    sumAcc0 += g0;
+                    dotAcc0 = global::BnGen.Internal.Simd.MultiplyAdd(g0, x0 - m, dotAcc0);
+                    sumAcc1 += g1;
+                    dotAcc1 = global::BnGen.Internal.Simd.MultiplyAdd(g1, x1 - m, dotAcc1);
+                    sumAcc2 += g2;
+                    dotAcc2 = global::BnGen.Internal.Simd.MultiplyAdd(g2, x2 - m, dotAcc2);
+                    sumAcc3 += g3;
+                    dotAcc3 = global::BnGen.Internal.Simd.MultiplyAdd(g3, x3 - m, dotAcc3);
+                }
                 for (; s <= plane - global::System.Numerics.Vector<double>.Count; s += global::System.Numerics.Vector<double>.Count)
                 {
                     global::System.Numerics.Vector<double> x0 = global::BnGen.Internal.Simd.Load(ref xs, s);
@@ -379,11 +438,51 @@ namespace Snapshots
                     dotTail += g * (global::System.Runtime.CompilerServices.Unsafe.Add(ref xs, s) - mean);
                 }
             }
+            sumDy = global::System.Numerics.Vector.Sum((sumAcc0 + sumAcc1) + (sumAcc2 + sumAcc3)) + sumTail;
+            dot = global::System.Numerics.Vector.Sum((dotAcc0 + dotAcc1) + (dotAcc2 + dotAcc3)) + dotTail;
+        }
+
+        // dx = dy · a over channel c, and in the same pass Σ dy and Σ dy · (x − mean) in double (dy is read once).
+        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
+        private static void BnGenChannelScaleGradient(ref double x, ref double dy, ref double dx, int c, int batch, int plane, double mean, double a, out double sumDy, out double dot)
+        {
+            global::System.Numerics.Vector<double> aV = new global::System.Numerics.Vector<double>(a);
+            global::System.Numerics.Vector<double> sumAcc0 = global::System.Numerics.Vector<double>.Zero;
+            global::System.Numerics.Vector<double> dotAcc0 = global::System.Numerics.Vector<double>.Zero;
+            global::System.Numerics.Vector<double> m = new global::System.Numerics.Vector<double>(mean);
+            double sumTail = 0d;
+            double dotTail = 0d;
+            for (int n = 0; n < batch; n++)
+            {
+                nint offset = ((nint)n * Features + c) * plane;
+                ref double xs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
+                ref double gs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
+                ref double ds = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, offset);
+                int s = 0;
+                for (; s <= plane - global::System.Numerics.Vector<double>.Count; s += global::System.Numerics.Vector<double>.Count)
+                {
+                    global::System.Numerics.Vector<double> gv = global::BnGen.Internal.Simd.Load(ref gs, s);
+                    global::BnGen.Internal.Simd.Store(gv * aV, ref ds, s);
+                    global::System.Numerics.Vector<double> x0 = global::BnGen.Internal.Simd.Load(ref xs, s);
+                    global::System.Numerics.Vector<double> g0 = gv;
+                    sumAcc0 += g0;
+                    dotAcc0 = global::BnGen.Internal.Simd.MultiplyAdd(g0, x0 - m, dotAcc0);
+                }
+                for (; s < plane; s++)
+                {
+                    double gt = global::System.Runtime.CompilerServices.Unsafe.Add(ref gs, s);
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref ds, s) = gt * a;
+                    double g = gt;
+                    sumTail += g;
+                    dotTail += g * (global::System.Runtime.CompilerServices.Unsafe.Add(ref xs, s) - mean);
+                }
+            }
             sumDy = global::System.Numerics.Vector.Sum(sumAcc0) + sumTail;
             dot = global::System.Numerics.Vector.Sum(dotAcc0) + dotTail;
         }
 
-        // dx = dy · a + x · b + k over channel c: the training-mode input gradient with per-channel coefficients.
+        // dx = dy · a + x · b + k over channel c: the training-mode input gradient with per-channel coefficients. A ragged
+        // run ends with one overlapping vector loaded before the loop (in-place safe).
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private static void BnGenChannelBackward(ref double x, ref double dy, ref double dx, int c, int batch, int plane, double a, double b, double k)
         {
@@ -396,16 +495,27 @@ namespace Snapshots
                 ref double xs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
                 ref double gs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
                 ref double ds = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, offset);
+                if (plane < global::System.Numerics.Vector<double>.Count)
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref ds, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref gs, i), a, global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref xs, i), b, k));
+                    }
+                    continue;
+                }
+                int last = plane - global::System.Numerics.Vector<double>.Count;
+                global::System.Numerics.Vector<double> lastX = global::BnGen.Internal.Simd.Load(ref xs, last);
+                global::System.Numerics.Vector<double> lastG = global::BnGen.Internal.Simd.Load(ref gs, last);
                 int s = 0;
-                for (; s <= plane - global::System.Numerics.Vector<double>.Count; s += global::System.Numerics.Vector<double>.Count)
+                for (; s <= last; s += global::System.Numerics.Vector<double>.Count)
                 {
                     global::System.Numerics.Vector<double> xv = global::BnGen.Internal.Simd.Load(ref xs, s);
                     global::System.Numerics.Vector<double> gv = global::BnGen.Internal.Simd.Load(ref gs, s);
                     global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(gv, aV, global::BnGen.Internal.Simd.MultiplyAdd(xv, bV, kV)), ref ds, s);
                 }
-                for (; s < plane; s++)
+                if (s < plane)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref ds, s) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref gs, s), a, global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref xs, s), b, k));
+                    global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastG, aV, global::BnGen.Internal.Simd.MultiplyAdd(lastX, bV, kV)), ref ds, last);
                 }
             }
         }

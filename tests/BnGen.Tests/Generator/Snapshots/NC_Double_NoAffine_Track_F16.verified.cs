@@ -148,17 +148,31 @@ namespace Snapshots
             double n = batch;
             ref double x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
             ref double y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
-            ref double sums = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedMean);
+            ref double means = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedMean);
             ref double squareSums = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedInvStd);
-            // Pass 1 and 2 walk the rows in address order with per-feature accumulators, which are the saved-statistics
-            // spans themselves: Σ x, then Σ (x − mean)² (two passes in double, as PyTorch's CPU kernel).
-            BnGenRowsSum(ref x, batch, ref sums);
-            for (int c = 0; c < Features; c++)
+            // Statistics per feature into the saved-statistics spans: the mean, and Σ (x − mean)² in double.
+            if ((long)batch * Features <= 32768)
             {
-                savedMean[c] /= n;
+                // Small tensor: feature columns with the accumulators in registers, one pass (shifted sums in double).
+                BnGenColumnsStatistics(ref x, batch, ref means, ref squareSums);
             }
-            BnGenRowsSquaredDeviations(ref x, batch, ref sums, ref squareSums);
-            // Pass 3, in blocks of 16 features: finish the statistics, then y = x · scale + shift.
+            else
+            {
+                BnGenRowsSum(ref x, batch, ref means);
+                for (int c = 0; c < Features; c++)
+                {
+                    savedMean[c] /= n;
+                }
+                BnGenRowsSquaredDeviations(ref x, batch, ref means, ref squareSums);
+            }
+            ref double runningMeans = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningMean);
+            ref double runningVars = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningVar);
+            global::System.Numerics.Vector<double> nV = new global::System.Numerics.Vector<double>(n);
+            global::System.Numerics.Vector<double> epsilonV = new global::System.Numerics.Vector<double>(1E-05d);
+            global::System.Numerics.Vector<double> keepV = new global::System.Numerics.Vector<double>(1d - exponentialAverageFactor);
+            global::System.Numerics.Vector<double> takeV = new global::System.Numerics.Vector<double>(exponentialAverageFactor);
+            global::System.Numerics.Vector<double> unbiasedV = new global::System.Numerics.Vector<double>(n - 1d);
+            // Then, in blocks of 16 features: finish the statistics (vectorized), then y = x · scale + shift.
             global::System.Span<double> coefficients = stackalloc double[32];
             ref double scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref double shifts = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 16);
@@ -166,7 +180,26 @@ namespace Snapshots
             {
                 const int c0 = 0;
                 const int length = Features;
-                for (int j = 0; j < length; j++)
+                int j = 0;
+                for (; j <= length - global::System.Numerics.Vector<double>.Count; j += global::System.Numerics.Vector<double>.Count)
+                {
+                    int c = c0 + j;
+                    global::System.Numerics.Vector<double> mean0 = global::BnGen.Internal.Simd.Load(ref means, c);
+                    global::System.Numerics.Vector<double> squares0 = global::BnGen.Internal.Simd.Load(ref squareSums, c);
+                    global::System.Numerics.Vector<double> invStd0 = global::System.Numerics.Vector<double>.One / global::System.Numerics.Vector.SquareRoot(squares0 / nV + epsilonV);
+                    global::BnGen.Internal.Simd.Store(invStd0, ref squareSums, c);
+                    global::System.Numerics.Vector<double> runningMean0 = global::BnGen.Internal.Simd.Load(ref runningMeans, c);
+                    global::System.Numerics.Vector<double> runningVar0 = global::BnGen.Internal.Simd.Load(ref runningVars, c);
+                    runningMean0 = keepV * runningMean0 + takeV * mean0;
+                    runningVar0 = keepV * runningVar0 + takeV * (squares0 / unbiasedV);
+                    global::BnGen.Internal.Simd.Store(runningMean0, ref runningMeans, c);
+                    global::BnGen.Internal.Simd.Store(runningVar0, ref runningVars, c);
+                    global::System.Numerics.Vector<double> scale0 = invStd0;
+                    global::System.Numerics.Vector<double> shift0 = -mean0 * scale0;
+                    global::BnGen.Internal.Simd.Store(scale0, ref scales, j);
+                    global::BnGen.Internal.Simd.Store(shift0, ref shifts, j);
+                }
+                for (; j < length; j++)
                 {
                     int c = c0 + j;
                     double mean = savedMean[c];
@@ -208,12 +241,27 @@ namespace Snapshots
             global::System.Span<double> coefficients = stackalloc double[32];
             ref double scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref double shifts = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 16);
+            ref double runningMeans = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningMean);
+            ref double runningVars = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningVar);
+            global::System.Numerics.Vector<double> epsilonV = new global::System.Numerics.Vector<double>(1E-05d);
             // One pass over the rows per block of features: y = x · scale + shift from the running statistics.
             // All features fit in one block: its bounds are constants.
             {
                 const int c0 = 0;
                 const int length = Features;
-                for (int j = 0; j < length; j++)
+                int j = 0;
+                for (; j <= length - global::System.Numerics.Vector<double>.Count; j += global::System.Numerics.Vector<double>.Count)
+                {
+                    int c = c0 + j;
+                    global::System.Numerics.Vector<double> runningVar0 = global::BnGen.Internal.Simd.Load(ref runningVars, c);
+                    global::System.Numerics.Vector<double> invStd0 = global::System.Numerics.Vector<double>.One / global::System.Numerics.Vector.SquareRoot(runningVar0 + epsilonV);
+                    global::System.Numerics.Vector<double> scale0 = invStd0;
+                    global::BnGen.Internal.Simd.Store(scale0, ref scales, j);
+                    global::System.Numerics.Vector<double> runningMean0 = global::BnGen.Internal.Simd.Load(ref runningMeans, c);
+                    global::System.Numerics.Vector<double> shift0 = -runningMean0 * scale0;
+                    global::BnGen.Internal.Simd.Store(shift0, ref shifts, j);
+                }
+                for (; j < length; j++)
                 {
                     int c = c0 + j;
                     double invStd = 1d / global::System.Math.Sqrt(runningVar[c] + 1E-05d);
@@ -251,6 +299,8 @@ namespace Snapshots
             ref double dy = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradOutput);
             ref double dx = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradInput);
             ref double means = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedMean);
+            ref double invStds = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedInvStd);
+            global::System.Numerics.Vector<double> nV = new global::System.Numerics.Vector<double>(n);
             global::System.Span<double> sums = stackalloc double[32];
             global::System.Span<double> coefficients = stackalloc double[48];
             ref double sumsDy = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(sums);
@@ -258,14 +308,37 @@ namespace Snapshots
             ref double aa = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref double bb = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref aa, 16);
             ref double kk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref aa, 32);
-            // Per block of features: one pass over the rows for Σdy and Σdy·(x − mean) in double, then dx = dy·a + x·b + k.
+            // Per block of features: Σdy and Σdy·(x − mean) in double, then dx = dy·a + x·b + k.
             // All features fit in one block: its bounds are constants.
             {
                 const int c0 = 0;
                 const int length = Features;
-                sums.Clear();
-                BnGenRowsGradientSums(ref x, ref dy, batch, c0, length, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c0), ref sumsDy, ref dots);
-                for (int j = 0; j < length; j++)
+                if ((long)batch * Features <= 32768)
+                {
+                    BnGenColumnsGradientSums(ref x, ref dy, batch, ref means, ref sumsDy, ref dots);
+                }
+                else
+                {
+                    sums.Slice(0, 32).Clear();
+                    BnGenRowsGradientSums(ref x, ref dy, batch, c0, length, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c0), ref sumsDy, ref dots);
+                }
+                int j = 0;
+                for (; j <= length - global::System.Numerics.Vector<double>.Count; j += global::System.Numerics.Vector<double>.Count)
+                {
+                    int c = c0 + j;
+                    global::System.Numerics.Vector<double> sumDy0 = global::BnGen.Internal.Simd.Load(ref sumsDy, j);
+                    global::System.Numerics.Vector<double> dot0 = global::BnGen.Internal.Simd.Load(ref dots, j);
+                    global::System.Numerics.Vector<double> mean0 = global::BnGen.Internal.Simd.Load(ref means, c);
+                    global::System.Numerics.Vector<double> invStd0 = global::BnGen.Internal.Simd.Load(ref invStds, c);
+                    global::System.Numerics.Vector<double> a0 = invStd0;
+                    global::System.Numerics.Vector<double> slope0 = dot0 * invStd0 * invStd0 / nV;
+                    global::System.Numerics.Vector<double> b0 = -a0 * slope0;
+                    global::System.Numerics.Vector<double> k0 = a0 * (mean0 * slope0 - sumDy0 / nV);
+                    global::BnGen.Internal.Simd.Store(a0, ref aa, j);
+                    global::BnGen.Internal.Simd.Store(b0, ref bb, j);
+                    global::BnGen.Internal.Simd.Store(k0, ref kk, j);
+                }
+                for (; j < length; j++)
                 {
                     int c = c0 + j;
                     double mean = savedMean[c];
@@ -312,11 +385,23 @@ namespace Snapshots
             ref double scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref double zeros = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 16);
             // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
+            ref double runningMeans = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningMean);
+            ref double runningVars = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningVar);
+            global::System.Numerics.Vector<double> epsilonV = new global::System.Numerics.Vector<double>(1E-05d);
             // All features fit in one block: its bounds are constants.
             {
                 const int c0 = 0;
                 const int length = Features;
-                for (int j = 0; j < length; j++)
+                int j = 0;
+                for (; j <= length - global::System.Numerics.Vector<double>.Count; j += global::System.Numerics.Vector<double>.Count)
+                {
+                    int c = c0 + j;
+                    global::System.Numerics.Vector<double> runningVar0 = global::BnGen.Internal.Simd.Load(ref runningVars, c);
+                    global::System.Numerics.Vector<double> invStd0 = global::System.Numerics.Vector<double>.One / global::System.Numerics.Vector.SquareRoot(runningVar0 + epsilonV);
+                    global::System.Numerics.Vector<double> scale0 = invStd0;
+                    global::BnGen.Internal.Simd.Store(scale0, ref scales, j);
+                }
+                for (; j < length; j++)
                 {
                     int c = c0 + j;
                     double invStd = 1d / global::System.Math.Sqrt(runningVar[c] + 1E-05d);
@@ -373,6 +458,204 @@ namespace Snapshots
             }
         }
 
+        // means[j] and squares[j] = Σ over rows of (x[n, j] − means[j])² for every feature, walking feature columns: per block
+        // of 4 vectors the accumulators stay in registers down all rows (Σ d, Σ d² in double of d = x − x[0, j]), so
+        // nothing is cleared or read back from memory per row. A pivot far from the mean (past 10 lost bits) falls back to
+        // the exact second pass for its block.
+        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
+        private static void BnGenColumnsStatistics(ref double x, int batch, ref double means, ref double squares)
+        {
+            double n = batch;
+            global::System.Numerics.Vector<double> nV = new global::System.Numerics.Vector<double>(n);
+            global::System.Numerics.Vector<double> limitV = new global::System.Numerics.Vector<double>(1025d);
+            global::System.Numerics.Vector<double> scaleV = new global::System.Numerics.Vector<double>(1024d);
+            int j = 0;
+            for (; j <= Features - 4 * global::System.Numerics.Vector<double>.Count; j += 4 * global::System.Numerics.Vector<double>.Count)
+            {
+                ref double col = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, j);
+                global::System.Numerics.Vector<double> p0 = global::BnGen.Internal.Simd.Load(ref col, 0);
+                global::System.Numerics.Vector<double> p1 = global::BnGen.Internal.Simd.Load(ref col, 0 + 1 * global::System.Numerics.Vector<double>.Count);
+                global::System.Numerics.Vector<double> p2 = global::BnGen.Internal.Simd.Load(ref col, 0 + 2 * global::System.Numerics.Vector<double>.Count);
+                global::System.Numerics.Vector<double> p3 = global::BnGen.Internal.Simd.Load(ref col, 0 + 3 * global::System.Numerics.Vector<double>.Count);
+                global::System.Numerics.Vector<double> s0 = global::System.Numerics.Vector<double>.Zero, s1 = global::System.Numerics.Vector<double>.Zero, s2 = global::System.Numerics.Vector<double>.Zero, s3 = global::System.Numerics.Vector<double>.Zero;
+                global::System.Numerics.Vector<double> q0 = global::System.Numerics.Vector<double>.Zero, q1 = global::System.Numerics.Vector<double>.Zero, q2 = global::System.Numerics.Vector<double>.Zero, q3 = global::System.Numerics.Vector<double>.Zero;
+                for (int r = 0; r < batch; r++)
+                {
+                    ref double row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref col, (nint)r * Features);
+                    global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref row, 0);
+                    global::System.Numerics.Vector<double> v1 = global::BnGen.Internal.Simd.Load(ref row, 0 + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> v2 = global::BnGen.Internal.Simd.Load(ref row, 0 + 2 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> v3 = global::BnGen.Internal.Simd.Load(ref row, 0 + 3 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> d0 = v0 - p0;
+                    s0 += d0;
+                    q0 = global::BnGen.Internal.Simd.MultiplyAdd(d0, d0, q0);
+                    global::System.Numerics.Vector<double> d1 = v1 - p1;
+                    s1 += d1;
+                    q1 = global::BnGen.Internal.Simd.MultiplyAdd(d1, d1, q1);
+                    global::System.Numerics.Vector<double> d2 = v2 - p2;
+                    s2 += d2;
+                    q2 = global::BnGen.Internal.Simd.MultiplyAdd(d2, d2, q2);
+                    global::System.Numerics.Vector<double> d3 = v3 - p3;
+                    s3 += d3;
+                    q3 = global::BnGen.Internal.Simd.MultiplyAdd(d3, d3, q3);
+                }
+                global::System.Numerics.Vector<double> shift0 = s0 / nV;
+                global::BnGen.Internal.Simd.Store(p0 + shift0, ref means, j);
+                global::BnGen.Internal.Simd.Store(q0 - s0 * shift0, ref squares, j);
+                global::System.Numerics.Vector<double> shift1 = s1 / nV;
+                global::BnGen.Internal.Simd.Store(p1 + shift1, ref means, j + 1 * global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(q1 - s1 * shift1, ref squares, j + 1 * global::System.Numerics.Vector<double>.Count);
+                global::System.Numerics.Vector<double> shift2 = s2 / nV;
+                global::BnGen.Internal.Simd.Store(p2 + shift2, ref means, j + 2 * global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(q2 - s2 * shift2, ref squares, j + 2 * global::System.Numerics.Vector<double>.Count);
+                global::System.Numerics.Vector<double> shift3 = s3 / nV;
+                global::BnGen.Internal.Simd.Store(p3 + shift3, ref means, j + 3 * global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(q3 - s3 * shift3, ref squares, j + 3 * global::System.Numerics.Vector<double>.Count);
+                if (!(global::System.Numerics.Vector.LessThanOrEqualAll(limitV * s0 * shift0, scaleV * q0) & global::System.Numerics.Vector.LessThanOrEqualAll(limitV * s1 * shift1, scaleV * q1) & global::System.Numerics.Vector.LessThanOrEqualAll(limitV * s2 * shift2, scaleV * q2) & global::System.Numerics.Vector.LessThanOrEqualAll(limitV * s3 * shift3, scaleV * q3)))
+                {
+                    BnGenColumnsExactSquares(ref x, batch, j, 4 * global::System.Numerics.Vector<double>.Count, ref means, ref squares);
+                }
+            }
+            for (; j <= Features - global::System.Numerics.Vector<double>.Count; j += global::System.Numerics.Vector<double>.Count)
+            {
+                ref double col = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, j);
+                global::System.Numerics.Vector<double> p0 = global::BnGen.Internal.Simd.Load(ref col, 0);
+                global::System.Numerics.Vector<double> s0 = global::System.Numerics.Vector<double>.Zero;
+                global::System.Numerics.Vector<double> q0 = global::System.Numerics.Vector<double>.Zero;
+                for (int r = 0; r < batch; r++)
+                {
+                    ref double row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref col, (nint)r * Features);
+                    global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref row, 0);
+                    global::System.Numerics.Vector<double> d0 = v0 - p0;
+                    s0 += d0;
+                    q0 = global::BnGen.Internal.Simd.MultiplyAdd(d0, d0, q0);
+                }
+                global::System.Numerics.Vector<double> shift0 = s0 / nV;
+                global::BnGen.Internal.Simd.Store(p0 + shift0, ref means, j);
+                global::BnGen.Internal.Simd.Store(q0 - s0 * shift0, ref squares, j);
+                if (!(global::System.Numerics.Vector.LessThanOrEqualAll(limitV * s0 * shift0, scaleV * q0)))
+                {
+                    BnGenColumnsExactSquares(ref x, batch, j, 1 * global::System.Numerics.Vector<double>.Count, ref means, ref squares);
+                }
+            }
+            for (; j < Features; j++)
+            {
+                double pivot = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, j);
+                double sum = 0d;
+                double sumSquares = 0d;
+                for (int r = 0; r < batch; r++)
+                {
+                    double d = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (nint)r * Features + j) - pivot;
+                    sum += d;
+                    sumSquares = global::BnGen.Internal.Simd.MultiplyAdd(d, d, sumSquares);
+                }
+                double shift = sum / n;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref means, j) = pivot + shift;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref squares, j) = sumSquares - sum * shift;
+                if (!(1025d * sum * shift <= 1024d * sumSquares))
+                {
+                    BnGenColumnsExactSquares(ref x, batch, j, 1, ref means, ref squares);
+                }
+            }
+        }
+
+        // squares[j] = Σ over rows of (x[n, j] − means[j])² for the features [j0, j0 + length): the exact second pass.
+        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
+        private static void BnGenColumnsExactSquares(ref double x, int batch, int j0, int length, ref double means, ref double squares)
+        {
+            for (int j = j0; j < j0 + length; j++)
+            {
+                double mean = global::System.Runtime.CompilerServices.Unsafe.Add(ref means, j);
+                double sum = 0d;
+                for (int r = 0; r < batch; r++)
+                {
+                    double d = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (nint)r * Features + j) - mean;
+                    sum = global::BnGen.Internal.Simd.MultiplyAdd(d, d, sum);
+                }
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref squares, j) = sum;
+            }
+        }
+
+        // sumsDy[j] = Σ dy[n, j] and dots[j] = Σ dy · (x − means[j]) over the rows for every feature, in double, walking
+        // feature columns with the accumulators in registers.
+        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
+        private static void BnGenColumnsGradientSums(ref double x, ref double dy, int batch, ref double means, ref double sumsDy, ref double dots)
+        {
+            int j = 0;
+            for (; j <= Features - 4 * global::System.Numerics.Vector<double>.Count; j += 4 * global::System.Numerics.Vector<double>.Count)
+            {
+                global::System.Numerics.Vector<double> m0 = global::BnGen.Internal.Simd.Load(ref means, j);
+                global::System.Numerics.Vector<double> m1 = global::BnGen.Internal.Simd.Load(ref means, j + 1 * global::System.Numerics.Vector<double>.Count);
+                global::System.Numerics.Vector<double> m2 = global::BnGen.Internal.Simd.Load(ref means, j + 2 * global::System.Numerics.Vector<double>.Count);
+                global::System.Numerics.Vector<double> m3 = global::BnGen.Internal.Simd.Load(ref means, j + 3 * global::System.Numerics.Vector<double>.Count);
+                global::System.Numerics.Vector<double> sumAcc0 = global::System.Numerics.Vector<double>.Zero, sumAcc1 = global::System.Numerics.Vector<double>.Zero, sumAcc2 = global::System.Numerics.Vector<double>.Zero, sumAcc3 = global::System.Numerics.Vector<double>.Zero;
+                global::System.Numerics.Vector<double> dotAcc0 = global::System.Numerics.Vector<double>.Zero, dotAcc1 = global::System.Numerics.Vector<double>.Zero, dotAcc2 = global::System.Numerics.Vector<double>.Zero, dotAcc3 = global::System.Numerics.Vector<double>.Zero;
+                for (int r = 0; r < batch; r++)
+                {
+                    nint offset = (nint)r * Features + j;
+                    ref double xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
+                    ref double gr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
+                    global::System.Numerics.Vector<double> x0 = global::BnGen.Internal.Simd.Load(ref xr, 0);
+                    global::System.Numerics.Vector<double> x1 = global::BnGen.Internal.Simd.Load(ref xr, 0 + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> x2 = global::BnGen.Internal.Simd.Load(ref xr, 0 + 2 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> x3 = global::BnGen.Internal.Simd.Load(ref xr, 0 + 3 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> g0 = global::BnGen.Internal.Simd.Load(ref gr, 0);
+                    global::System.Numerics.Vector<double> g1 = global::BnGen.Internal.Simd.Load(ref gr, 0 + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> g2 = global::BnGen.Internal.Simd.Load(ref gr, 0 + 2 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> g3 = global::BnGen.Internal.Simd.Load(ref gr, 0 + 3 * global::System.Numerics.Vector<double>.Count);
+                    sumAcc0 += g0;
+                    dotAcc0 = global::BnGen.Internal.Simd.MultiplyAdd(g0, x0 - m0, dotAcc0);
+                    sumAcc1 += g1;
+                    dotAcc1 = global::BnGen.Internal.Simd.MultiplyAdd(g1, x1 - m1, dotAcc1);
+                    sumAcc2 += g2;
+                    dotAcc2 = global::BnGen.Internal.Simd.MultiplyAdd(g2, x2 - m2, dotAcc2);
+                    sumAcc3 += g3;
+                    dotAcc3 = global::BnGen.Internal.Simd.MultiplyAdd(g3, x3 - m3, dotAcc3);
+                }
+                global::BnGen.Internal.Simd.Store(sumAcc0, ref sumsDy, j);
+                global::BnGen.Internal.Simd.Store(dotAcc0, ref dots, j);
+                global::BnGen.Internal.Simd.Store(sumAcc1, ref sumsDy, j + 1 * global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(dotAcc1, ref dots, j + 1 * global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(sumAcc2, ref sumsDy, j + 2 * global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(dotAcc2, ref dots, j + 2 * global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(sumAcc3, ref sumsDy, j + 3 * global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(dotAcc3, ref dots, j + 3 * global::System.Numerics.Vector<double>.Count);
+            }
+            for (; j <= Features - global::System.Numerics.Vector<double>.Count; j += global::System.Numerics.Vector<double>.Count)
+            {
+                global::System.Numerics.Vector<double> m0 = global::BnGen.Internal.Simd.Load(ref means, j);
+                global::System.Numerics.Vector<double> sumAcc0 = global::System.Numerics.Vector<double>.Zero;
+                global::System.Numerics.Vector<double> dotAcc0 = global::System.Numerics.Vector<double>.Zero;
+                for (int r = 0; r < batch; r++)
+                {
+                    nint offset = (nint)r * Features + j;
+                    ref double xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
+                    ref double gr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
+                    global::System.Numerics.Vector<double> x0 = global::BnGen.Internal.Simd.Load(ref xr, 0);
+                    global::System.Numerics.Vector<double> g0 = global::BnGen.Internal.Simd.Load(ref gr, 0);
+                    sumAcc0 += g0;
+                    dotAcc0 = global::BnGen.Internal.Simd.MultiplyAdd(g0, x0 - m0, dotAcc0);
+                }
+                global::BnGen.Internal.Simd.Store(sumAcc0, ref sumsDy, j);
+                global::BnGen.Internal.Simd.Store(dotAcc0, ref dots, j);
+            }
+            for (; j < Features; j++)
+            {
+                double mean = global::System.Runtime.CompilerServices.Unsafe.Add(ref means, j);
+                double sumDy = 0d;
+                double dot = 0d;
+                for (int r = 0; r < batch; r++)
+                {
+                    nint at = (nint)r * Features + j;
+                    double g = global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, at);
+                    sumDy += g;
+                    dot += g * (global::System.Runtime.CompilerServices.Unsafe.Add(ref x, at) - mean);
+                }
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref sumsDy, j) = sumDy;
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref dots, j) = dot;
+            }
+        }
+
         // sums[c] = Σ over rows of x[n, c], in double. Rows are walked in address order; each feature's sum runs over n in
         // order, so the result does not depend on the vector width.
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
@@ -418,23 +701,34 @@ namespace Snapshots
             }
         }
 
-        // y[n, c0 + j] = x[n, c0 + j] · scales[j] + shifts[j] for the block of features [c0, c0 + length).
+        // y[n, c0 + j] = x[n, c0 + j] · scales[j] + shifts[j] for the block of features [c0, c0 + length). A row whose length
+        // is not a multiple of the vector ends with one overlapping vector, loaded before the loop (in-place safe).
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private static void BnGenRowsAffine(ref double x, ref double y, int batch, int c0, int length, ref double scales, ref double shifts)
         {
+            int last = length - global::System.Numerics.Vector<double>.Count;
             for (int n = 0; n < batch; n++)
             {
                 nint offset = (nint)n * Features + c0;
                 ref double src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
                 ref double dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, offset);
+                if (last < 0)
+                {
+                    for (int i = 0; i < length; i++)
+                    {
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref shifts, i));
+                    }
+                    continue;
+                }
+                global::System.Numerics.Vector<double> lastV = global::BnGen.Internal.Simd.Load(ref src, last);
                 int j = 0;
-                for (; j <= length - global::System.Numerics.Vector<double>.Count; j += global::System.Numerics.Vector<double>.Count)
+                for (; j <= last; j += global::System.Numerics.Vector<double>.Count)
                 {
                     global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(global::BnGen.Internal.Simd.Load(ref src, j), global::BnGen.Internal.Simd.Load(ref scales, j), global::BnGen.Internal.Simd.Load(ref shifts, j)), ref dst, j);
                 }
-                for (; j < length; j++)
+                if (j < length)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, j) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref shifts, j));
+                    global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastV, global::BnGen.Internal.Simd.Load(ref scales, last), global::BnGen.Internal.Simd.Load(ref shifts, last)), ref dst, last);
                 }
             }
         }
@@ -465,26 +759,38 @@ namespace Snapshots
             }
         }
 
-        // dx = dy · a[j] + x · b[j] + k[j] for the block of features [c0, c0 + length): the training-mode input gradient.
+        // dx = dy · a[j] + x · b[j] + k[j] for the block of features [c0, c0 + length): the training-mode input gradient. A
+        // ragged row ends with one overlapping vector loaded before the loop (in-place safe).
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private static void BnGenRowsBackward(ref double x, ref double dy, ref double dx, int batch, int c0, int length, ref double a, ref double b, ref double k)
         {
+            int last = length - global::System.Numerics.Vector<double>.Count;
             for (int n = 0; n < batch; n++)
             {
                 nint offset = (nint)n * Features + c0;
                 ref double src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
                 ref double grad = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
                 ref double dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, offset);
+                if (last < 0)
+                {
+                    for (int i = 0; i < length; i++)
+                    {
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref grad, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i), global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref k, i)));
+                    }
+                    continue;
+                }
+                global::System.Numerics.Vector<double> lastX = global::BnGen.Internal.Simd.Load(ref src, last);
+                global::System.Numerics.Vector<double> lastG = global::BnGen.Internal.Simd.Load(ref grad, last);
                 int j = 0;
-                for (; j <= length - global::System.Numerics.Vector<double>.Count; j += global::System.Numerics.Vector<double>.Count)
+                for (; j <= last; j += global::System.Numerics.Vector<double>.Count)
                 {
                     global::System.Numerics.Vector<double> xv = global::BnGen.Internal.Simd.Load(ref src, j);
                     global::System.Numerics.Vector<double> gv = global::BnGen.Internal.Simd.Load(ref grad, j);
                     global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(gv, global::BnGen.Internal.Simd.Load(ref a, j), global::BnGen.Internal.Simd.MultiplyAdd(xv, global::BnGen.Internal.Simd.Load(ref b, j), global::BnGen.Internal.Simd.Load(ref k, j))), ref dst, j);
                 }
-                for (; j < length; j++)
+                if (j < length)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, j) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref grad, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j), global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref k, j)));
+                    global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastG, global::BnGen.Internal.Simd.Load(ref a, last), global::BnGen.Internal.Simd.MultiplyAdd(lastX, global::BnGen.Internal.Simd.Load(ref b, last), global::BnGen.Internal.Simd.Load(ref k, last))), ref dst, last);
                 }
             }
         }

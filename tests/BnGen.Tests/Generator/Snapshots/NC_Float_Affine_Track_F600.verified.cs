@@ -168,24 +168,61 @@ namespace Snapshots
             double n = batch;
             ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
             ref float y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
-            ref double sums = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedMean);
+            ref double means = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedMean);
             ref double squareSums = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedInvStd);
-            // Pass 1 and 2 walk the rows in address order with per-feature accumulators, which are the saved-statistics
-            // spans themselves: Σ x, then Σ (x − mean)² (two passes in double, as PyTorch's CPU kernel).
-            BnGenRowsSum(ref x, batch, ref sums);
+            // Statistics per feature into the saved-statistics spans: the mean, and Σ (x − mean)² in double.
+            BnGenRowsSum(ref x, batch, ref means);
             for (int c = 0; c < Features; c++)
             {
                 savedMean[c] /= n;
             }
-            BnGenRowsSquaredDeviations(ref x, batch, ref sums, ref squareSums);
-            // Pass 3, in blocks of 512 features: finish the statistics, then y = x · scale + shift.
+            BnGenRowsSquaredDeviations(ref x, batch, ref means, ref squareSums);
+            ref float weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weight);
+            ref float biases = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias);
+            ref float runningMeans = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningMean);
+            ref float runningVars = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningVar);
+            global::System.Numerics.Vector<double> nV = new global::System.Numerics.Vector<double>(n);
+            global::System.Numerics.Vector<double> epsilonV = new global::System.Numerics.Vector<double>(1E-05d);
+            global::System.Numerics.Vector<double> keepV = new global::System.Numerics.Vector<double>(1d - exponentialAverageFactor);
+            global::System.Numerics.Vector<double> takeV = new global::System.Numerics.Vector<double>(exponentialAverageFactor);
+            global::System.Numerics.Vector<double> unbiasedV = new global::System.Numerics.Vector<double>(n - 1d);
+            // Then, in blocks of 512 features: finish the statistics (vectorized), then y = x · scale + shift.
             global::System.Span<float> coefficients = stackalloc float[1024];
             ref float scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref float shifts = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 512);
             for (int c0 = 0; c0 < Features; c0 += 512)
             {
                 int length = Features - c0 < 512 ? Features - c0 : 512;
-                for (int j = 0; j < length; j++)
+                int j = 0;
+                for (; j <= length - global::System.Numerics.Vector<float>.Count; j += global::System.Numerics.Vector<float>.Count)
+                {
+                    int c = c0 + j;
+                    global::System.Numerics.Vector<double> mean0 = global::BnGen.Internal.Simd.Load(ref means, c);
+                    global::System.Numerics.Vector<double> squares0 = global::BnGen.Internal.Simd.Load(ref squareSums, c);
+                    global::System.Numerics.Vector<double> invStd0 = global::System.Numerics.Vector<double>.One / global::System.Numerics.Vector.SquareRoot(squares0 / nV + epsilonV);
+                    global::BnGen.Internal.Simd.Store(invStd0, ref squareSums, c);
+                    global::System.Numerics.Vector<double> mean1 = global::BnGen.Internal.Simd.Load(ref means, c + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> squares1 = global::BnGen.Internal.Simd.Load(ref squareSums, c + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> invStd1 = global::System.Numerics.Vector<double>.One / global::System.Numerics.Vector.SquareRoot(squares1 / nV + epsilonV);
+                    global::BnGen.Internal.Simd.Store(invStd1, ref squareSums, c + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref runningMeans, c), out global::System.Numerics.Vector<double> runningMean0, out global::System.Numerics.Vector<double> runningMean1);
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref runningVars, c), out global::System.Numerics.Vector<double> runningVar0, out global::System.Numerics.Vector<double> runningVar1);
+                    runningMean0 = keepV * runningMean0 + takeV * mean0;
+                    runningVar0 = keepV * runningVar0 + takeV * (squares0 / unbiasedV);
+                    runningMean1 = keepV * runningMean1 + takeV * mean1;
+                    runningVar1 = keepV * runningVar1 + takeV * (squares1 / unbiasedV);
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(runningMean0, runningMean1), ref runningMeans, c);
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(runningVar0, runningVar1), ref runningVars, c);
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref weights, c), out global::System.Numerics.Vector<double> weight0, out global::System.Numerics.Vector<double> weight1);
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref biases, c), out global::System.Numerics.Vector<double> bias0, out global::System.Numerics.Vector<double> bias1);
+                    global::System.Numerics.Vector<double> scale0 = weight0 * invStd0;
+                    global::System.Numerics.Vector<double> shift0 = bias0 - mean0 * scale0;
+                    global::System.Numerics.Vector<double> scale1 = weight1 * invStd1;
+                    global::System.Numerics.Vector<double> shift1 = bias1 - mean1 * scale1;
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(scale0, scale1), ref scales, j);
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(shift0, shift1), ref shifts, j);
+                }
+                for (; j < length; j++)
                 {
                     int c = c0 + j;
                     double mean = savedMean[c];
@@ -231,11 +268,33 @@ namespace Snapshots
             global::System.Span<float> coefficients = stackalloc float[1024];
             ref float scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref float shifts = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 512);
+            ref float weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weight);
+            ref float biases = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(bias);
+            ref float runningMeans = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningMean);
+            ref float runningVars = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningVar);
+            global::System.Numerics.Vector<double> epsilonV = new global::System.Numerics.Vector<double>(1E-05d);
             // One pass over the rows per block of features: y = x · scale + shift from the running statistics.
             for (int c0 = 0; c0 < Features; c0 += 512)
             {
                 int length = Features - c0 < 512 ? Features - c0 : 512;
-                for (int j = 0; j < length; j++)
+                int j = 0;
+                for (; j <= length - global::System.Numerics.Vector<float>.Count; j += global::System.Numerics.Vector<float>.Count)
+                {
+                    int c = c0 + j;
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref runningVars, c), out global::System.Numerics.Vector<double> runningVar0, out global::System.Numerics.Vector<double> runningVar1);
+                    global::System.Numerics.Vector<double> invStd0 = global::System.Numerics.Vector<double>.One / global::System.Numerics.Vector.SquareRoot(runningVar0 + epsilonV);
+                    global::System.Numerics.Vector<double> invStd1 = global::System.Numerics.Vector<double>.One / global::System.Numerics.Vector.SquareRoot(runningVar1 + epsilonV);
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref weights, c), out global::System.Numerics.Vector<double> weight0, out global::System.Numerics.Vector<double> weight1);
+                    global::System.Numerics.Vector<double> scale0 = weight0 * invStd0;
+                    global::System.Numerics.Vector<double> scale1 = weight1 * invStd1;
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(scale0, scale1), ref scales, j);
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref runningMeans, c), out global::System.Numerics.Vector<double> runningMean0, out global::System.Numerics.Vector<double> runningMean1);
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref biases, c), out global::System.Numerics.Vector<double> bias0, out global::System.Numerics.Vector<double> bias1);
+                    global::System.Numerics.Vector<double> shift0 = bias0 - runningMean0 * scale0;
+                    global::System.Numerics.Vector<double> shift1 = bias1 - runningMean1 * scale1;
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(shift0, shift1), ref shifts, j);
+                }
+                for (; j < length; j++)
                 {
                     int c = c0 + j;
                     double invStd = 1d / global::System.Math.Sqrt(runningVar[c] + 1E-05d);
@@ -279,6 +338,11 @@ namespace Snapshots
             ref float dy = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradOutput);
             ref float dx = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradInput);
             ref double means = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedMean);
+            ref double invStds = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(savedInvStd);
+            ref float weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weight);
+            ref float weightGrads = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weightGrad);
+            ref float biasGrads = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(biasGrad);
+            global::System.Numerics.Vector<double> nV = new global::System.Numerics.Vector<double>(n);
             global::System.Span<double> sums = stackalloc double[1024];
             global::System.Span<float> coefficients = stackalloc float[1536];
             ref double sumsDy = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(sums);
@@ -286,13 +350,42 @@ namespace Snapshots
             ref float aa = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref float bb = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref aa, 512);
             ref float kk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref aa, 1024);
-            // Per block of features: one pass over the rows for Σdy and Σdy·(x − mean) in double, then dx = dy·a + x·b + k.
+            // Per block of features: Σdy and Σdy·(x − mean) in double, then dx = dy·a + x·b + k.
             for (int c0 = 0; c0 < Features; c0 += 512)
             {
                 int length = Features - c0 < 512 ? Features - c0 : 512;
-                sums.Clear();
+                sums.Slice(0, 1024).Clear();
                 BnGenRowsGradientSums(ref x, ref dy, batch, c0, length, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref means, c0), ref sumsDy, ref dots);
-                for (int j = 0; j < length; j++)
+                int j = 0;
+                for (; j <= length - global::System.Numerics.Vector<float>.Count; j += global::System.Numerics.Vector<float>.Count)
+                {
+                    int c = c0 + j;
+                    global::System.Numerics.Vector<double> sumDy0 = global::BnGen.Internal.Simd.Load(ref sumsDy, j);
+                    global::System.Numerics.Vector<double> dot0 = global::BnGen.Internal.Simd.Load(ref dots, j);
+                    global::System.Numerics.Vector<double> mean0 = global::BnGen.Internal.Simd.Load(ref means, c);
+                    global::System.Numerics.Vector<double> invStd0 = global::BnGen.Internal.Simd.Load(ref invStds, c);
+                    global::System.Numerics.Vector<double> sumDy1 = global::BnGen.Internal.Simd.Load(ref sumsDy, j + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> dot1 = global::BnGen.Internal.Simd.Load(ref dots, j + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> mean1 = global::BnGen.Internal.Simd.Load(ref means, c + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> invStd1 = global::BnGen.Internal.Simd.Load(ref invStds, c + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> weightGrad0 = dot0 * invStd0;
+                    global::System.Numerics.Vector<double> weightGrad1 = dot1 * invStd1;
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(weightGrad0, weightGrad1), ref weightGrads, c);
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(sumDy0, sumDy1), ref biasGrads, c);
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref weights, c), out global::System.Numerics.Vector<double> weight0, out global::System.Numerics.Vector<double> weight1);
+                    global::System.Numerics.Vector<double> a0 = weight0 * invStd0;
+                    global::System.Numerics.Vector<double> a1 = weight1 * invStd1;
+                    global::System.Numerics.Vector<double> slope0 = dot0 * invStd0 * invStd0 / nV;
+                    global::System.Numerics.Vector<double> b0 = -a0 * slope0;
+                    global::System.Numerics.Vector<double> k0 = a0 * (mean0 * slope0 - sumDy0 / nV);
+                    global::System.Numerics.Vector<double> slope1 = dot1 * invStd1 * invStd1 / nV;
+                    global::System.Numerics.Vector<double> b1 = -a1 * slope1;
+                    global::System.Numerics.Vector<double> k1 = a1 * (mean1 * slope1 - sumDy1 / nV);
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(a0, a1), ref aa, j);
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(b0, b1), ref bb, j);
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(k0, k1), ref kk, j);
+                }
+                for (; j < length; j++)
                 {
                     int c = c0 + j;
                     double mean = savedMean[c];
@@ -351,16 +444,40 @@ namespace Snapshots
             ref float scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref float zeros = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 512);
             // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
+            ref float weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weight);
+            ref float runningMeans = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningMean);
+            ref float runningVars = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningVar);
+            global::System.Numerics.Vector<double> epsilonV = new global::System.Numerics.Vector<double>(1E-05d);
+            ref float weightGrads = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weightGrad);
+            ref float biasGrads = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(biasGrad);
             for (int c0 = 0; c0 < Features; c0 += 512)
             {
                 int length = Features - c0 < 512 ? Features - c0 : 512;
-                sums.Clear();
-                for (int j = 0; j < length; j++)
+                for (int i = 0; i < length; i++)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref means, j) = runningMean[c0 + j];
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref means, i) = runningMean[c0 + i];
                 }
+                sums.Slice(0, 1024).Clear();
                 BnGenRowsGradientSums(ref x, ref dy, batch, c0, length, ref means, ref sumsDy, ref dots);
-                for (int j = 0; j < length; j++)
+                int j = 0;
+                for (; j <= length - global::System.Numerics.Vector<float>.Count; j += global::System.Numerics.Vector<float>.Count)
+                {
+                    int c = c0 + j;
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref runningVars, c), out global::System.Numerics.Vector<double> runningVar0, out global::System.Numerics.Vector<double> runningVar1);
+                    global::System.Numerics.Vector<double> invStd0 = global::System.Numerics.Vector<double>.One / global::System.Numerics.Vector.SquareRoot(runningVar0 + epsilonV);
+                    global::System.Numerics.Vector<double> invStd1 = global::System.Numerics.Vector<double>.One / global::System.Numerics.Vector.SquareRoot(runningVar1 + epsilonV);
+                    global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref weights, c), out global::System.Numerics.Vector<double> weight0, out global::System.Numerics.Vector<double> weight1);
+                    global::System.Numerics.Vector<double> scale0 = weight0 * invStd0;
+                    global::System.Numerics.Vector<double> scale1 = weight1 * invStd1;
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(scale0, scale1), ref scales, j);
+                    global::System.Numerics.Vector<double> sumDy0 = global::BnGen.Internal.Simd.Load(ref sumsDy, j);
+                    global::System.Numerics.Vector<double> weightGrad0 = global::BnGen.Internal.Simd.Load(ref dots, j) * invStd0;
+                    global::System.Numerics.Vector<double> sumDy1 = global::BnGen.Internal.Simd.Load(ref sumsDy, j + 1 * global::System.Numerics.Vector<double>.Count);
+                    global::System.Numerics.Vector<double> weightGrad1 = global::BnGen.Internal.Simd.Load(ref dots, j + 1 * global::System.Numerics.Vector<double>.Count) * invStd1;
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(weightGrad0, weightGrad1), ref weightGrads, c);
+                    global::BnGen.Internal.Simd.Store(global::System.Numerics.Vector.Narrow(sumDy0, sumDy1), ref biasGrads, c);
+                }
+                for (; j < length; j++)
                 {
                     int c = c0 + j;
                     double invStd = 1d / global::System.Math.Sqrt(runningVar[c] + 1E-05d);
@@ -467,23 +584,34 @@ namespace Snapshots
             }
         }
 
-        // y[n, c0 + j] = x[n, c0 + j] · scales[j] + shifts[j] for the block of features [c0, c0 + length).
+        // y[n, c0 + j] = x[n, c0 + j] · scales[j] + shifts[j] for the block of features [c0, c0 + length). A row whose length
+        // is not a multiple of the vector ends with one overlapping vector, loaded before the loop (in-place safe).
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private static void BnGenRowsAffine(ref float x, ref float y, int batch, int c0, int length, ref float scales, ref float shifts)
         {
+            int last = length - global::System.Numerics.Vector<float>.Count;
             for (int n = 0; n < batch; n++)
             {
                 nint offset = (nint)n * Features + c0;
                 ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
                 ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, offset);
+                if (last < 0)
+                {
+                    for (int i = 0; i < length; i++)
+                    {
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref shifts, i));
+                    }
+                    continue;
+                }
+                global::System.Numerics.Vector<float> lastV = global::BnGen.Internal.Simd.Load(ref src, last);
                 int j = 0;
-                for (; j <= length - global::System.Numerics.Vector<float>.Count; j += global::System.Numerics.Vector<float>.Count)
+                for (; j <= last; j += global::System.Numerics.Vector<float>.Count)
                 {
                     global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(global::BnGen.Internal.Simd.Load(ref src, j), global::BnGen.Internal.Simd.Load(ref scales, j), global::BnGen.Internal.Simd.Load(ref shifts, j)), ref dst, j);
                 }
-                for (; j < length; j++)
+                if (j < length)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, j) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref shifts, j));
+                    global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastV, global::BnGen.Internal.Simd.Load(ref scales, last), global::BnGen.Internal.Simd.Load(ref shifts, last)), ref dst, last);
                 }
             }
         }
@@ -516,26 +644,38 @@ namespace Snapshots
             }
         }
 
-        // dx = dy · a[j] + x · b[j] + k[j] for the block of features [c0, c0 + length): the training-mode input gradient.
+        // dx = dy · a[j] + x · b[j] + k[j] for the block of features [c0, c0 + length): the training-mode input gradient. A
+        // ragged row ends with one overlapping vector loaded before the loop (in-place safe).
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private static void BnGenRowsBackward(ref float x, ref float dy, ref float dx, int batch, int c0, int length, ref float a, ref float b, ref float k)
         {
+            int last = length - global::System.Numerics.Vector<float>.Count;
             for (int n = 0; n < batch; n++)
             {
                 nint offset = (nint)n * Features + c0;
                 ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
                 ref float grad = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
                 ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, offset);
+                if (last < 0)
+                {
+                    for (int i = 0; i < length; i++)
+                    {
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref grad, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref a, i), global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, i), global::System.Runtime.CompilerServices.Unsafe.Add(ref k, i)));
+                    }
+                    continue;
+                }
+                global::System.Numerics.Vector<float> lastX = global::BnGen.Internal.Simd.Load(ref src, last);
+                global::System.Numerics.Vector<float> lastG = global::BnGen.Internal.Simd.Load(ref grad, last);
                 int j = 0;
-                for (; j <= length - global::System.Numerics.Vector<float>.Count; j += global::System.Numerics.Vector<float>.Count)
+                for (; j <= last; j += global::System.Numerics.Vector<float>.Count)
                 {
                     global::System.Numerics.Vector<float> xv = global::BnGen.Internal.Simd.Load(ref src, j);
                     global::System.Numerics.Vector<float> gv = global::BnGen.Internal.Simd.Load(ref grad, j);
                     global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(gv, global::BnGen.Internal.Simd.Load(ref a, j), global::BnGen.Internal.Simd.MultiplyAdd(xv, global::BnGen.Internal.Simd.Load(ref b, j), global::BnGen.Internal.Simd.Load(ref k, j))), ref dst, j);
                 }
-                for (; j < length; j++)
+                if (j < length)
                 {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, j) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref grad, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref a, j), global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref b, j), global::System.Runtime.CompilerServices.Unsafe.Add(ref k, j)));
+                    global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastG, global::BnGen.Internal.Simd.Load(ref a, last), global::BnGen.Internal.Simd.MultiplyAdd(lastX, global::BnGen.Internal.Simd.Load(ref b, last), global::BnGen.Internal.Simd.Load(ref k, last))), ref dst, last);
                 }
             }
         }

@@ -179,13 +179,12 @@ namespace Snapshots.Deep
                     double n = (double)batch * plane;
                     ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
                     ref float y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
-                    // Channel by channel: the mean, then the squared deviations from it (two passes in double, as PyTorch's CPU
-                    // kernel), then y = x · scale + shift. The channel's slab is read three times; while it fits in cache the
-                    // second and third reads come from there.
+                    // Channel by channel: mean and squared deviations in one pass in double (shifted by the channel's first value,
+                    // with an exact second pass when that shift would cost accuracy), then y = x · scale + shift. The channel's
+                    // slab is read twice; while it fits in cache the second read comes from there.
                     for (int c = 0; c < Features; c++)
                     {
-                        double mean = BnGenChannelSum(ref x, c, batch, plane) / n;
-                        double squares = BnGenChannelSquaredDeviations(ref x, c, batch, plane, mean);
+                        BnGenChannelStatistics(ref x, c, batch, plane, out double mean, out double squares);
                         double invStd = 1d / global::System.Math.Sqrt(squares / n + 1E-05d);
                         savedMean[c] = mean;
                         savedInvStd[c] = invStd;
@@ -226,13 +225,22 @@ namespace Snapshots.Deep
                     int plane = height * width;
                     ref float x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
                     ref float y = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
-                    // One pass per channel: y = x · scale + shift with scale and shift from the running statistics.
+                    // Address order: scale and shift per channel first, then one sequential sweep y = x · scale + shift.
+                    global::System.Span<float> coefficients = stackalloc float[10];
                     for (int c = 0; c < Features; c++)
                     {
                         double invStd = 1d / global::System.Math.Sqrt(runningVar[c] + 1E-05d);
                         double scale = weight[c] * invStd;
-                        double shift = bias[c] - runningMean[c] * scale;
-                        BnGenChannelAffine(ref x, ref y, c, batch, plane, (float)scale, (float)shift);
+                        coefficients[c] = (float)scale;
+                        coefficients[Features + c] = (float)(bias[c] - runningMean[c] * scale);
+                    }
+                    for (int n = 0; n < batch; n++)
+                    {
+                        for (int c = 0; c < Features; c++)
+                        {
+                            nint offset = ((nint)n * Features + c) * plane;
+                            BnGenRunAffine(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, offset), plane, coefficients[c], coefficients[Features + c]);
+                        }
                     }
                 }
 
@@ -323,10 +331,10 @@ namespace Snapshots.Deep
                     for (int c = 0; c < Features; c++)
                     {
                         double invStd = 1d / global::System.Math.Sqrt(runningVar[c] + 1E-05d);
-                        BnGenChannelGradientSums(ref x, ref dy, c, batch, plane, runningMean[c], out double sumDy, out double dot);
+                        float a = (float)(weight[c] * invStd);
+                        BnGenChannelScaleGradient(ref x, ref dy, ref dx, c, batch, plane, runningMean[c], a, out double sumDy, out double dot);
                         weightGrad[c] = (float)(dot * invStd);
                         biasGrad[c] = (float)sumDy;
-                        BnGenChannelAffine(ref dy, ref dx, c, batch, plane, (float)(weight[c] * invStd), 0f);
                     }
                 }
 
@@ -385,64 +393,80 @@ namespace Snapshots.Deep
                     }
                 }
 
-                // Σ x over channel c in double: batch runs of plane contiguous values, two vectors per step into 4 independent accumulators.
+                // Mean and Σ (x − mean)² of channel c in one pass: Σ d and Σ d² in double of d = x − p, p the channel's first value
+                // (exact in double), 2 vectors per step into 4 + 4 independent accumulators. Σ(x − mean)² = Σd² − (Σd)²/n
+                // loses about log2(1 + (mean − p)²/var) bits: past 10 bits (p more than 32 standard deviations from the mean) the
+                // exact second pass over the channel runs instead, so the result stays as accurate as two passes in double.
                 [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-                private static double BnGenChannelSum(ref float x, int c, int batch, int plane)
+                private static void BnGenChannelStatistics(ref float x, int c, int batch, int plane, out double mean, out double squares)
                 {
-                    global::System.Numerics.Vector<double> acc0 = global::System.Numerics.Vector<double>.Zero, acc1 = global::System.Numerics.Vector<double>.Zero, acc2 = global::System.Numerics.Vector<double>.Zero, acc3 = global::System.Numerics.Vector<double>.Zero;
-                    double tail = 0d;
+                    double pivot = global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (nint)c * plane);
+                    global::System.Numerics.Vector<double> p = new global::System.Numerics.Vector<double>(pivot);
+                    global::System.Numerics.Vector<double> s0 = global::System.Numerics.Vector<double>.Zero, s1 = global::System.Numerics.Vector<double>.Zero, s2 = global::System.Numerics.Vector<double>.Zero, s3 = global::System.Numerics.Vector<double>.Zero;
+                    global::System.Numerics.Vector<double> q0 = global::System.Numerics.Vector<double>.Zero, q1 = global::System.Numerics.Vector<double>.Zero, q2 = global::System.Numerics.Vector<double>.Zero, q3 = global::System.Numerics.Vector<double>.Zero;
+                    double sumTail = 0d;
+                    double squareTail = 0d;
                     for (int n = 0; n < batch; n++)
                     {
                         ref float run = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ((nint)n * Features + c) * plane);
                         int s = 0;
                         for (; s <= plane - 2 * global::System.Numerics.Vector<float>.Count; s += 2 * global::System.Numerics.Vector<float>.Count)
                         {
-                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref run, s), out global::System.Numerics.Vector<double> v0Lo, out global::System.Numerics.Vector<double> v0Hi);
-                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref run, s + global::System.Numerics.Vector<float>.Count), out global::System.Numerics.Vector<double> v1Lo, out global::System.Numerics.Vector<double> v1Hi);
-                            acc0 += v0Lo;
-                            acc1 += v0Hi;
-                            acc2 += v1Lo;
-                            acc3 += v1Hi;
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref run, s), out global::System.Numerics.Vector<double> v0, out global::System.Numerics.Vector<double> v1);
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref run, s + 1 * global::System.Numerics.Vector<float>.Count), out global::System.Numerics.Vector<double> v2, out global::System.Numerics.Vector<double> v3);
+                            global::System.Numerics.Vector<double> d0 = v0 - p;
+                            s0 += d0;
+                            q0 = global::BnGen.Internal.Simd.MultiplyAdd(d0, d0, q0);
+                            global::System.Numerics.Vector<double> d1 = v1 - p;
+                            s1 += d1;
+                            q1 = global::BnGen.Internal.Simd.MultiplyAdd(d1, d1, q1);
+                            global::System.Numerics.Vector<double> d2 = v2 - p;
+                            s2 += d2;
+                            q2 = global::BnGen.Internal.Simd.MultiplyAdd(d2, d2, q2);
+                            global::System.Numerics.Vector<double> d3 = v3 - p;
+                            s3 += d3;
+                            q3 = global::BnGen.Internal.Simd.MultiplyAdd(d3, d3, q3);
                         }
                         for (; s <= plane - global::System.Numerics.Vector<float>.Count; s += global::System.Numerics.Vector<float>.Count)
                         {
-                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref run, s), out global::System.Numerics.Vector<double> v0Lo, out global::System.Numerics.Vector<double> v0Hi);
-                            acc0 += v0Lo;
-                            acc1 += v0Hi;
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref run, s), out global::System.Numerics.Vector<double> v0, out global::System.Numerics.Vector<double> v1);
+                            global::System.Numerics.Vector<double> d0 = v0 - p;
+                            s0 += d0;
+                            q0 = global::BnGen.Internal.Simd.MultiplyAdd(d0, d0, q0);
+                            global::System.Numerics.Vector<double> d1 = v1 - p;
+                            s1 += d1;
+                            q1 = global::BnGen.Internal.Simd.MultiplyAdd(d1, d1, q1);
                         }
                         // A reduction never reloads a lane: the tail is scalar.
                         for (; s < plane; s++)
                         {
-                            tail += global::System.Runtime.CompilerServices.Unsafe.Add(ref run, s);
+                            double d = global::System.Runtime.CompilerServices.Unsafe.Add(ref run, s) - pivot;
+                            sumTail += d;
+                            squareTail = global::BnGen.Internal.Simd.MultiplyAdd(d, d, squareTail);
                         }
                     }
-                    return global::System.Numerics.Vector.Sum((acc0 + acc1) + (acc2 + acc3)) + tail;
+                    double sum = global::System.Numerics.Vector.Sum((s0 + s1) + (s2 + s3)) + sumTail;
+                    double sumSquares = global::System.Numerics.Vector.Sum((q0 + q1) + (q2 + q3)) + squareTail;
+                    double shift = sum / ((double)batch * plane);
+                    mean = pivot + shift;
+                    squares = sumSquares - sum * shift;
+                    if (!(1025d * sum * shift <= 1024d * sumSquares))
+                    {
+                        squares = BnGenChannelSquaredDeviations(ref x, c, batch, plane, mean);
+                    }
                 }
 
-                // Σ (x − mean)² over channel c in double: the second pass of the two-pass variance, exact for data far from zero.
+                // Σ (x − mean)² over channel c in double: the second pass of the two-pass variance, for a pivot far from the mean.
                 [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
                 private static double BnGenChannelSquaredDeviations(ref float x, int c, int batch, int plane, double mean)
                 {
-                    global::System.Numerics.Vector<double> acc0 = global::System.Numerics.Vector<double>.Zero, acc1 = global::System.Numerics.Vector<double>.Zero, acc2 = global::System.Numerics.Vector<double>.Zero, acc3 = global::System.Numerics.Vector<double>.Zero;
+                    global::System.Numerics.Vector<double> acc0 = global::System.Numerics.Vector<double>.Zero, acc1 = global::System.Numerics.Vector<double>.Zero;
                     global::System.Numerics.Vector<double> m = new global::System.Numerics.Vector<double>(mean);
                     double tail = 0d;
                     for (int n = 0; n < batch; n++)
                     {
                         ref float run = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ((nint)n * Features + c) * plane);
                         int s = 0;
-                        for (; s <= plane - 2 * global::System.Numerics.Vector<float>.Count; s += 2 * global::System.Numerics.Vector<float>.Count)
-                        {
-                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref run, s), out global::System.Numerics.Vector<double> v0Lo, out global::System.Numerics.Vector<double> v0Hi);
-                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref run, s + global::System.Numerics.Vector<float>.Count), out global::System.Numerics.Vector<double> v1Lo, out global::System.Numerics.Vector<double> v1Hi);
-                            global::System.Numerics.Vector<double> d0 = v0Lo - m;
-                            acc0 = global::BnGen.Internal.Simd.MultiplyAdd(d0, d0, acc0);
-                            global::System.Numerics.Vector<double> d1 = v0Hi - m;
-                            acc1 = global::BnGen.Internal.Simd.MultiplyAdd(d1, d1, acc1);
-                            global::System.Numerics.Vector<double> d2 = v1Lo - m;
-                            acc2 = global::BnGen.Internal.Simd.MultiplyAdd(d2, d2, acc2);
-                            global::System.Numerics.Vector<double> d3 = v1Hi - m;
-                            acc3 = global::BnGen.Internal.Simd.MultiplyAdd(d3, d3, acc3);
-                        }
                         for (; s <= plane - global::System.Numerics.Vector<float>.Count; s += global::System.Numerics.Vector<float>.Count)
                         {
                             global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref run, s), out global::System.Numerics.Vector<double> v0Lo, out global::System.Numerics.Vector<double> v0Hi);
@@ -454,46 +478,116 @@ namespace Snapshots.Deep
                         for (; s < plane; s++)
                         {
                             double d = global::System.Runtime.CompilerServices.Unsafe.Add(ref run, s) - mean;
-                            tail += d * d;
+                            tail = global::BnGen.Internal.Simd.MultiplyAdd(d, d, tail);
                         }
                     }
-                    return global::System.Numerics.Vector.Sum((acc0 + acc1) + (acc2 + acc3)) + tail;
+                    return global::System.Numerics.Vector.Sum(acc0 + acc1) + tail;
                 }
 
-                // y = x · scale + shift over channel c, two vectors per step, fused multiply-add where the hardware has it.
+                // y = x · scale + shift over channel c: one run of plane values per batch item.
                 [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
                 private static void BnGenChannelAffine(ref float x, ref float y, int c, int batch, int plane, float scale, float shift)
                 {
-                    global::System.Numerics.Vector<float> scaleV = new global::System.Numerics.Vector<float>(scale);
-                    global::System.Numerics.Vector<float> shiftV = new global::System.Numerics.Vector<float>(shift);
                     for (int n = 0; n < batch; n++)
                     {
                         nint offset = ((nint)n * Features + c) * plane;
-                        ref float src = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
-                        ref float dst = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, offset);
-                        int s = 0;
-                        for (; s <= plane - 2 * global::System.Numerics.Vector<float>.Count; s += 2 * global::System.Numerics.Vector<float>.Count)
-                        {
-                            global::System.Numerics.Vector<float> v0 = global::BnGen.Internal.Simd.Load(ref src, s);
-                            global::System.Numerics.Vector<float> v1 = global::BnGen.Internal.Simd.Load(ref src, s + global::System.Numerics.Vector<float>.Count);
-                            global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
-                            global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + global::System.Numerics.Vector<float>.Count);
-                        }
-                        for (; s <= plane - global::System.Numerics.Vector<float>.Count; s += global::System.Numerics.Vector<float>.Count)
-                        {
-                            global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(global::BnGen.Internal.Simd.Load(ref src, s), scaleV, shiftV), ref dst, s);
-                        }
-                        for (; s < plane; s++)
-                        {
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, s) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, s), scale, shift);
-                        }
+                        BnGenRunAffine(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, offset), plane, scale, shift);
                     }
                 }
 
-                // Σ dy and Σ dy · (x − mean) over channel c in double, in one pass over x and dy.
+                // y = x · scale + shift over one contiguous run, two vectors per step, fused multiply-add where the hardware has
+                // it. A run whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop
+                // so that in-place use (y the same memory as x) stays correct.
+                [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+                [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
+                private static void BnGenRunAffine(ref float src, ref float dst, int plane, float scale, float shift)
+                {
+                    if (plane < global::System.Numerics.Vector<float>.Count)
+                    {
+                        for (int i = 0; i < plane; i++)
+                        {
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, i), scale, shift);
+                        }
+                        return;
+                    }
+                    global::System.Numerics.Vector<float> scaleV = new global::System.Numerics.Vector<float>(scale);
+                    global::System.Numerics.Vector<float> shiftV = new global::System.Numerics.Vector<float>(shift);
+                    int last = plane - global::System.Numerics.Vector<float>.Count;
+                    global::System.Numerics.Vector<float> lastV = global::BnGen.Internal.Simd.Load(ref src, last);
+                    int s = 0;
+                    for (; s <= plane - 2 * global::System.Numerics.Vector<float>.Count; s += 2 * global::System.Numerics.Vector<float>.Count)
+                    {
+                        global::System.Numerics.Vector<float> v0 = global::BnGen.Internal.Simd.Load(ref src, s);
+                        global::System.Numerics.Vector<float> v1 = global::BnGen.Internal.Simd.Load(ref src, s + global::System.Numerics.Vector<float>.Count);
+                        global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
+                        global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + global::System.Numerics.Vector<float>.Count);
+                    }
+                    if (s <= last)
+                    {
+                        global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(global::BnGen.Internal.Simd.Load(ref src, s), scaleV, shiftV), ref dst, s);
+                        s += global::System.Numerics.Vector<float>.Count;
+                    }
+                    if (s < plane)
+                    {
+                        global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastV, scaleV, shiftV), ref dst, last);
+                    }
+                }
+
+                // Σ dy and Σ dy · (x − mean) over channel c in double, in one pass over x and dy, 2 vectors per step.
                 [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
                 private static void BnGenChannelGradientSums(ref float x, ref float dy, int c, int batch, int plane, double mean, out double sumDy, out double dot)
                 {
+                    global::System.Numerics.Vector<double> sumAcc0 = global::System.Numerics.Vector<double>.Zero, sumAcc1 = global::System.Numerics.Vector<double>.Zero, sumAcc2 = global::System.Numerics.Vector<double>.Zero, sumAcc3 = global::System.Numerics.Vector<double>.Zero;
+                    global::System.Numerics.Vector<double> dotAcc0 = global::System.Numerics.Vector<double>.Zero, dotAcc1 = global::System.Numerics.Vector<double>.Zero, dotAcc2 = global::System.Numerics.Vector<double>.Zero, dotAcc3 = global::System.Numerics.Vector<double>.Zero;
+                    global::System.Numerics.Vector<double> m = new global::System.Numerics.Vector<double>(mean);
+                    double sumTail = 0d;
+                    double dotTail = 0d;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        nint offset = ((nint)n * Features + c) * plane;
+                        ref float xs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
+                        ref float gs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
+                        int s = 0;
+                        for (; s <= plane - 2 * global::System.Numerics.Vector<float>.Count; s += 2 * global::System.Numerics.Vector<float>.Count)
+                        {
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref xs, s), out global::System.Numerics.Vector<double> x0, out global::System.Numerics.Vector<double> x1);
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref xs, s + 1 * global::System.Numerics.Vector<float>.Count), out global::System.Numerics.Vector<double> x2, out global::System.Numerics.Vector<double> x3);
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref gs, s), out global::System.Numerics.Vector<double> g0, out global::System.Numerics.Vector<double> g1);
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref gs, s + 1 * global::System.Numerics.Vector<float>.Count), out global::System.Numerics.Vector<double> g2, out global::System.Numerics.Vector<double> g3);
+                            sumAcc0 += g0;
+                            dotAcc0 = global::BnGen.Internal.Simd.MultiplyAdd(g0, x0 - m, dotAcc0);
+                            sumAcc1 += g1;
+                            dotAcc1 = global::BnGen.Internal.Simd.MultiplyAdd(g1, x1 - m, dotAcc1);
+                            sumAcc2 += g2;
+                            dotAcc2 = global::BnGen.Internal.Simd.MultiplyAdd(g2, x2 - m, dotAcc2);
+                            sumAcc3 += g3;
+                            dotAcc3 = global::BnGen.Internal.Simd.MultiplyAdd(g3, x3 - m, dotAcc3);
+                        }
+                        for (; s <= plane - global::System.Numerics.Vector<float>.Count; s += global::System.Numerics.Vector<float>.Count)
+                        {
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref xs, s), out global::System.Numerics.Vector<double> x0, out global::System.Numerics.Vector<double> x1);
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref gs, s), out global::System.Numerics.Vector<double> g0, out global::System.Numerics.Vector<double> g1);
+                            sumAcc0 += g0;
+                            dotAcc0 = global::BnGen.Internal.Simd.MultiplyAdd(g0, x0 - m, dotAcc0);
+                            sumAcc1 += g1;
+                            dotAcc1 = global::BnGen.Internal.Simd.MultiplyAdd(g1, x1 - m, dotAcc1);
+                        }
+                        for (; s < plane; s++)
+                        {
+                            double g = global::System.Runtime.CompilerServices.Unsafe.Add(ref gs, s);
+                            sumTail += g;
+                            dotTail += g * (global::System.Runtime.CompilerServices.Unsafe.Add(ref xs, s) - mean);
+                        }
+                    }
+                    sumDy = global::System.Numerics.Vector.Sum((sumAcc0 + sumAcc1) + (sumAcc2 + sumAcc3)) + sumTail;
+                    dot = global::System.Numerics.Vector.Sum((dotAcc0 + dotAcc1) + (dotAcc2 + dotAcc3)) + dotTail;
+                }
+
+                // dx = dy · a over channel c, and in the same pass Σ dy and Σ dy · (x − mean) in double (dy is read once).
+                [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
+                private static void BnGenChannelScaleGradient(ref float x, ref float dy, ref float dx, int c, int batch, int plane, double mean, float a, out double sumDy, out double dot)
+                {
+                    global::System.Numerics.Vector<float> aV = new global::System.Numerics.Vector<float>(a);
                     global::System.Numerics.Vector<double> sumAcc0 = global::System.Numerics.Vector<double>.Zero, sumAcc1 = global::System.Numerics.Vector<double>.Zero;
                     global::System.Numerics.Vector<double> dotAcc0 = global::System.Numerics.Vector<double>.Zero, dotAcc1 = global::System.Numerics.Vector<double>.Zero;
                     global::System.Numerics.Vector<double> m = new global::System.Numerics.Vector<double>(mean);
@@ -504,19 +598,24 @@ namespace Snapshots.Deep
                         nint offset = ((nint)n * Features + c) * plane;
                         ref float xs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
                         ref float gs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
+                        ref float ds = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, offset);
                         int s = 0;
                         for (; s <= plane - global::System.Numerics.Vector<float>.Count; s += global::System.Numerics.Vector<float>.Count)
                         {
-                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref xs, s), out global::System.Numerics.Vector<double> x0Lo, out global::System.Numerics.Vector<double> x0Hi);
-                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref gs, s), out global::System.Numerics.Vector<double> g0Lo, out global::System.Numerics.Vector<double> g0Hi);
-                            sumAcc0 += g0Lo;
-                            dotAcc0 = global::BnGen.Internal.Simd.MultiplyAdd(g0Lo, x0Lo - m, dotAcc0);
-                            sumAcc1 += g0Hi;
-                            dotAcc1 = global::BnGen.Internal.Simd.MultiplyAdd(g0Hi, x0Hi - m, dotAcc1);
+                            global::System.Numerics.Vector<float> gv = global::BnGen.Internal.Simd.Load(ref gs, s);
+                            global::BnGen.Internal.Simd.Store(gv * aV, ref ds, s);
+                            global::System.Numerics.Vector.Widen(global::BnGen.Internal.Simd.Load(ref xs, s), out global::System.Numerics.Vector<double> x0, out global::System.Numerics.Vector<double> x1);
+                            global::System.Numerics.Vector.Widen(gv, out global::System.Numerics.Vector<double> g0, out global::System.Numerics.Vector<double> g1);
+                            sumAcc0 += g0;
+                            dotAcc0 = global::BnGen.Internal.Simd.MultiplyAdd(g0, x0 - m, dotAcc0);
+                            sumAcc1 += g1;
+                            dotAcc1 = global::BnGen.Internal.Simd.MultiplyAdd(g1, x1 - m, dotAcc1);
                         }
                         for (; s < plane; s++)
                         {
-                            double g = global::System.Runtime.CompilerServices.Unsafe.Add(ref gs, s);
+                            float gt = global::System.Runtime.CompilerServices.Unsafe.Add(ref gs, s);
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref ds, s) = gt * a;
+                            double g = gt;
                             sumTail += g;
                             dotTail += g * (global::System.Runtime.CompilerServices.Unsafe.Add(ref xs, s) - mean);
                         }
@@ -525,7 +624,8 @@ namespace Snapshots.Deep
                     dot = global::System.Numerics.Vector.Sum(dotAcc0 + dotAcc1) + dotTail;
                 }
 
-                // dx = dy · a + x · b + k over channel c: the training-mode input gradient with per-channel coefficients.
+                // dx = dy · a + x · b + k over channel c: the training-mode input gradient with per-channel coefficients. A ragged
+                // run ends with one overlapping vector loaded before the loop (in-place safe).
                 [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
                 private static void BnGenChannelBackward(ref float x, ref float dy, ref float dx, int c, int batch, int plane, float a, float b, float k)
                 {
@@ -538,16 +638,27 @@ namespace Snapshots.Deep
                         ref float xs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, offset);
                         ref float gs = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, offset);
                         ref float ds = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dx, offset);
+                        if (plane < global::System.Numerics.Vector<float>.Count)
+                        {
+                            for (int i = 0; i < plane; i++)
+                            {
+                                global::System.Runtime.CompilerServices.Unsafe.Add(ref ds, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref gs, i), a, global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref xs, i), b, k));
+                            }
+                            continue;
+                        }
+                        int last = plane - global::System.Numerics.Vector<float>.Count;
+                        global::System.Numerics.Vector<float> lastX = global::BnGen.Internal.Simd.Load(ref xs, last);
+                        global::System.Numerics.Vector<float> lastG = global::BnGen.Internal.Simd.Load(ref gs, last);
                         int s = 0;
-                        for (; s <= plane - global::System.Numerics.Vector<float>.Count; s += global::System.Numerics.Vector<float>.Count)
+                        for (; s <= last; s += global::System.Numerics.Vector<float>.Count)
                         {
                             global::System.Numerics.Vector<float> xv = global::BnGen.Internal.Simd.Load(ref xs, s);
                             global::System.Numerics.Vector<float> gv = global::BnGen.Internal.Simd.Load(ref gs, s);
                             global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(gv, aV, global::BnGen.Internal.Simd.MultiplyAdd(xv, bV, kV)), ref ds, s);
                         }
-                        for (; s < plane; s++)
+                        if (s < plane)
                         {
-                            global::System.Runtime.CompilerServices.Unsafe.Add(ref ds, s) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref gs, s), a, global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref xs, s), b, k));
+                            global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastG, aV, global::BnGen.Internal.Simd.MultiplyAdd(lastX, bV, kV)), ref ds, last);
                         }
                     }
                 }
