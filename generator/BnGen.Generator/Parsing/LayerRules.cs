@@ -276,6 +276,16 @@ internal static class LayerRules
                 return $"it is nested in the generic type '{outer.Name}'";
             }
         }
+        for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
+        {
+            if (t.IsFileLocal)
+            {
+                // The generated part lives in another file, where it would declare a second, unrelated type.
+                return t.Equals(type, SymbolEqualityComparer.Default)
+                    ? "a file-local type cannot be extended from the generated file"
+                    : $"it is nested in the file-local type '{t.Name}', which cannot be extended from the generated file";
+            }
+        }
 
         foreach (ISymbol member in type.GetMembers())
         {

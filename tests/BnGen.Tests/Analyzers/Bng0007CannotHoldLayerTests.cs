@@ -27,6 +27,12 @@ public class Bng0007CannotHoldLayerTests
         new DiagnosticResult(Descriptors.CannotHoldLayer).WithLocation(0)
             .WithArguments("Norm", "it is nested in the generic type 'Outer'"));
 
+    [Fact]
+    public Task FileLocalClass() => DeclarationVerifier.Verify(
+        "[BatchNormLayer(8)] file partial class {|#0:Norm|} { }",
+        new DiagnosticResult(Descriptors.CannotHoldLayer).WithLocation(0)
+            .WithArguments("Norm", "a file-local type cannot be extended from the generated file"));
+
     [Theory]
     [InlineData("public int Features => 3;", "it already declares a member named 'Features'")]
     [InlineData("public float[] Weight = new float[1];", "it already declares a member named 'Weight'")]
