@@ -298,6 +298,10 @@ internal static class LayerRules
             {
                 return $"it already declares a member named '{member.Name}'";
             }
+            if (member.Name.StartsWith("BnGen", StringComparison.Ordinal) || member.Name.StartsWith("_bnGen", StringComparison.Ordinal))
+            {
+                return $"it declares '{member.Name}', but names starting with 'BnGen' or '_bnGen' are reserved for the generated helpers";
+            }
             if (member is IMethodSymbol method && GeneratedMethodNames.Contains(method.Name)
                 && GeneratedSignatures(method.Name, args).Any(signature => SameParameters(method, signature)))
             {

@@ -37,6 +37,8 @@ public class Bng0007CannotHoldLayerTests
     [InlineData("public int Features => 3;", "it already declares a member named 'Features'")]
     [InlineData("public float[] Weight = new float[1];", "it already declares a member named 'Weight'")]
     [InlineData("public bool Training;", "it already declares a member named 'Training'")]
+    [InlineData("private int _bnGenLastBatch;", "it declares '_bnGenLastBatch', but names starting with 'BnGen' or '_bnGen' are reserved for the generated helpers")]
+    [InlineData("static void BnGenFilled() { }", "it declares 'BnGenFilled', but names starting with 'BnGen' or '_bnGen' are reserved for the generated helpers")]
     [InlineData("public void Forward(System.ReadOnlySpan<float> x, System.Span<float> y, int n) { }",
         "it already declares a method 'Forward' with the signature the generator adds")]
     public Task ConflictingMember(string member, string reason) => DeclarationVerifier.Verify(
