@@ -20,7 +20,7 @@ for (int i = 0; i < args.Length; i++)
         case "--epochs" when int.TryParse(value, CultureInfo.InvariantCulture, out int e) && e > 0: epochs = e; i++; break;
         case "--train" when int.TryParse(value, CultureInfo.InvariantCulture, out int t) && t >= batchSize: trainCount = t; i++; break;
         case "--lr" when double.TryParse(value, CultureInfo.InvariantCulture, out double lr) && lr > 0: learningRate = lr; i++; break;
-        case "--quick": epochs = 1; trainCount = 1000; break;
+        case "--quick": epochs = 2; trainCount = 2000; break;
         default:
             Console.Error.WriteLine("usage: BnGen.Samples.ConvNet [--epochs N] [--train N] [--lr X] [--quick]");
             return 1;
