@@ -312,7 +312,7 @@ internal static class LayerRules
     }
 
     /// <summary>Whether <paramref name="member"/> is one BnGen emitted: it carries <c>[GeneratedCode("BnGen.Generator", …)]</c>.</summary>
-    private static bool IsGeneratedByBnGen(ISymbol member)
+    public static bool IsGeneratedByBnGen(ISymbol member)
     {
         foreach (AttributeData attribute in member.GetAttributes())
         {
