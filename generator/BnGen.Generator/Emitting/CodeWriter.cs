@@ -46,6 +46,11 @@ internal sealed class CodeWriter
     public void Close(string suffix = "")
     {
         _indent--;
+        // A member block ends with a blank separator line; the closing brace follows the last member directly.
+        while (_text.Length >= 2 && _text[_text.Length - 1] == '\n' && _text[_text.Length - 2] == '\n')
+        {
+            _text.Length--;
+        }
         Line("}" + suffix);
     }
 

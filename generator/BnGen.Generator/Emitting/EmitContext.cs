@@ -57,5 +57,30 @@ internal sealed class EmitContext
     public string Lit(double value) => IsFloat ? Literal.Float((float)value) : Literal.Double(value);
 
     /// <summary>The cast from double to the element type, for an expression.</summary>
-    public string ToT(string doubleExpression) => IsFloat ? $"(float)({doubleExpression})" : doubleExpression;
+    public string ToT(string doubleExpression)
+        => !IsFloat ? doubleExpression
+            : IsSimple(doubleExpression) ? "(float)" + doubleExpression
+            : $"(float)({doubleExpression})";
+
+    /// <summary>An identifier, or a call or element access on one (<c>sumDy</c>, <c>Unsafe.Add(ref dots, j)</c>): a cast needs no parentheses.</summary>
+    private static bool IsSimple(string expression)
+    {
+        int depth = 0;
+        foreach (char ch in expression)
+        {
+            if (ch is '(' or '[' or '<')
+            {
+                depth++;
+            }
+            else if (ch is ')' or ']' or '>')
+            {
+                depth--;
+            }
+            else if (depth == 0 && !(char.IsLetterOrDigit(ch) || ch is '_' or '.' or ':'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 }

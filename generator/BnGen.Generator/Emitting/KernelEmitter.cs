@@ -265,13 +265,14 @@ internal static partial class KernelEmitter
         {
             checks.Add(CheckFeatures("weightGrad", "biasGrad"));
         }
-        string gamma = c.Affine ? "weight[c]" : "1d";
+        // γ · invStd, or invStd alone when there is no weight.
+        string scale = c.Affine ? "weight[c] * invStd" : "invStd";
         string grads = c.Affine
             ? $"weightGrad[c] = {c.ToT("dot * invStd")};\nbiasGrad[c] = {c.ToT("sumDy")};\n"
             : string.Empty;
         // dx = γ·invStd·(dy − Σdy/n − (x − mean)·invStd²·Σ(dy·(x − mean))/n) = dy·a + x·b + k.
         string coefficients = $$"""
-            {{grads}}double a = {{gamma}} * invStd;
+            {{grads}}double a = {{scale}};
             double slope = dot * invStd * invStd / n;
             double b = -a * slope;
             double k = a * (mean * slope - sumDy / n);
@@ -367,7 +368,7 @@ internal static partial class KernelEmitter
         {
             checks.Add(CheckFeatures("weightGrad", "biasGrad"));
         }
-        string gamma = c.Affine ? "weight[c]" : "1d";
+        string scale = c.Affine ? "weight[c] * invStd" : "invStd";
 
         string body;
         if (c.Nchw)
@@ -390,7 +391,7 @@ internal static partial class KernelEmitter
                 {
                     double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
                     {{LayerEmitter.Indent(sums, 1)}}
-                    BnGenChannelAffine(ref dy, ref dx, c, batch, plane, ({{c.T}})({{gamma}} * invStd), {{c.Lit(0)}});
+                    BnGenChannelAffine(ref dy, ref dx, c, batch, plane, {{c.ToT(scale)}}, {{c.Lit(0)}});
                 }
                 """;
         }
@@ -439,7 +440,7 @@ internal static partial class KernelEmitter
                         int c = c0 + j;
                         double invStd = 1d / {{EmitContext.Math}}.Sqrt(runningVar[c] + {{c.Epsilon}});
                         {{LayerEmitter.Indent(grads, 2)}}
-                        {{EmitContext.Unsafe}}.Add(ref scales, j) = ({{c.T}})({{gamma}} * invStd);
+                        {{EmitContext.Unsafe}}.Add(ref scales, j) = {{c.ToT(scale)}};
                     }
                     BnGenRowsAffine(ref dy, ref dx, batch, c0, length, ref scales, ref zeros);
                 }
