@@ -353,6 +353,8 @@ namespace Snapshots.FileScoped
             global::System.Span<double> coefficients = stackalloc double[12];
             ref double scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref double zeros = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 6);
+            // Cleared explicitly: under [SkipLocalsInit] (the user's assembly may have it) stackalloc memory is not zeroed.
+            coefficients.Slice(6).Clear();
             // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
             // All features fit in one block: its bounds are constants.
             {

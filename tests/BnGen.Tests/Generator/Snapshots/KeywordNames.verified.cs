@@ -353,6 +353,8 @@ namespace @namespace.@event
             global::System.Span<float> coefficients = stackalloc float[4];
             ref float scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref float zeros = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 2);
+            // Cleared explicitly: under [SkipLocalsInit] (the user's assembly may have it) stackalloc memory is not zeroed.
+            coefficients.Slice(2).Clear();
             // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
             // All features fit in one block: its bounds are constants.
             {

@@ -350,6 +350,8 @@ namespace Snapshots
             global::System.Span<double> coefficients = stackalloc double[1024];
             ref double scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref double zeros = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 512);
+            // Cleared explicitly: under [SkipLocalsInit] (the user's assembly may have it) stackalloc memory is not zeroed.
+            coefficients.Slice(512).Clear();
             // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
             for (int c0 = 0; c0 < Features; c0 += 512)
             {

@@ -311,6 +311,8 @@ namespace Snapshots
             global::System.Span<double> coefficients = stackalloc double[32];
             ref double scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref double zeros = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 16);
+            // Cleared explicitly: under [SkipLocalsInit] (the user's assembly may have it) stackalloc memory is not zeroed.
+            coefficients.Slice(16).Clear();
             // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
             // All features fit in one block: its bounds are constants.
             {
