@@ -136,6 +136,10 @@ internal static class LayerRules
                 case "ElementType":
                     args.ElementTypeGiven = true;
                     args.ElementType = value.Value as ITypeSymbol;   // null for typeof-less null
+                    if (args.ElementType is { TypeKind: TypeKind.Error })
+                    {
+                        args.Usable = false;   // typeof(Missing): the compiler reports CS0246
+                    }
                     break;
                 default:
                     args.Usable = false;
@@ -211,7 +215,7 @@ internal static class LayerRules
         else if (args.MomentumGiven && !args.CumulativeAverage && args.Momentum >= KerasMomentumThreshold)
         {
             problems.Add(new LayerProblem(DiagnosticIds.MomentumLooksLikeKeras, LayerArgument.Momentum, null,
-                ImmutableArray.Create(Format(args.Momentum), Format(1 - args.Momentum))));
+                ImmutableArray.Create(Format(args.Momentum), Complement(args.Momentum))));
         }
 
         // BNG0006: float or double.
@@ -261,7 +265,7 @@ internal static class LayerRules
         {
             return "a static class cannot have the layer's instance members";
         }
-        if (type.IsGenericType)
+        if (type.TypeParameters.Length > 0)
         {
             return "a generic class cannot be specialized to one shape";
         }
@@ -276,9 +280,9 @@ internal static class LayerRules
         foreach (ISymbol member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (member.IsImplicitlyDeclared || member.DeclaringSyntaxReferences.Length == 0)
+            if (member.IsImplicitlyDeclared || member.DeclaringSyntaxReferences.Length == 0 || IsGeneratedByBnGen(member))
             {
-                continue;
+                continue;   // analyzers see the generated members too: those are not collisions
             }
             if (GeneratedMemberNames.Contains(member.Name))
             {
@@ -291,6 +295,21 @@ internal static class LayerRules
             }
         }
         return null;
+    }
+
+    /// <summary>Whether <paramref name="member"/> is one BnGen emitted: it carries <c>[GeneratedCode("BnGen.Generator", …)]</c>.</summary>
+    private static bool IsGeneratedByBnGen(ISymbol member)
+    {
+        foreach (AttributeData attribute in member.GetAttributes())
+        {
+            if (attribute.AttributeClass is { Name: "GeneratedCodeAttribute" }
+                && attribute.ConstructorArguments.Length > 0
+                && attribute.ConstructorArguments[0].Value is "BnGen.Generator")
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Parameter type names (as display strings) of the generated overloads of <paramref name="name"/>.</summary>
@@ -334,6 +353,26 @@ internal static class LayerRules
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// 1 − <paramref name="momentum"/> as round-trip invariant text, computed in decimal from the shortest text of the
+    /// value, so that 0.9 gives "0.1" (not 0.09999999999999998). The text parses back to the double nearest to the
+    /// decimal result.
+    /// </summary>
+    public static string Complement(double momentum)
+    {
+        string text = momentum.ToString("R", CultureInfo.InvariantCulture);
+        if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal exact))
+        {
+            string result = (1m - exact).ToString(CultureInfo.InvariantCulture);
+            if (result.IndexOf('.') < 0)
+            {
+                result += ".0";   // stay a double literal: 1 − 1 is "0.0"
+            }
+            return result;
+        }
+        return Format(1 - momentum);
     }
 
     private static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -1,1 +1,0 @@
-// Code fixes for the BNG diagnostics live in this assembly (see issue: analyzers and code fixes).

@@ -1,0 +1,92 @@
+using System;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace BnGen.Samples.Training;
+
+/// <summary>A fully connected layer y = x·Wᵀ + b on row-major [batch, features] spans.</summary>
+internal sealed class Linear
+{
+    public Linear(int inputs, int outputs, Random rng)
+    {
+        Inputs = inputs;
+        Outputs = outputs;
+        Weight = new float[outputs * inputs];
+        Bias = new float[outputs];
+        WeightGrad = new float[Weight.Length];
+        BiasGrad = new float[outputs];
+        // He (Kaiming) normal initialization, suited to ReLU: std = sqrt(2 / fan_in).
+        double std = Math.Sqrt(2.0 / inputs);
+        for (int i = 0; i < Weight.Length; i++) Weight[i] = (float)(std * DigitData.Gaussian(rng));
+    }
+
+    public int Inputs { get; }
+    public int Outputs { get; }
+    /// <summary>Row-major [Outputs, Inputs].</summary>
+    public float[] Weight { get; }
+    public float[] Bias { get; }
+    public float[] WeightGrad { get; }
+    public float[] BiasGrad { get; }
+
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            ReadOnlySpan<float> row = x.Slice(n * Inputs, Inputs);
+            Span<float> outRow = y.Slice(n * Outputs, Outputs);
+            for (int o = 0; o < Outputs; o++)
+                outRow[o] = Dot(row, Weight.AsSpan(o * Inputs, Inputs)) + Bias[o];
+        }
+    }
+
+    /// <summary>Overwrites WeightGrad and BiasGrad; writes dx unless it is empty (the first layer needs none).</summary>
+    public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int batch)
+    {
+        Array.Clear(WeightGrad);
+        Array.Clear(BiasGrad);
+        if (!dx.IsEmpty) dx.Slice(0, batch * Inputs).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            ReadOnlySpan<float> row = x.Slice(n * Inputs, Inputs);
+            ReadOnlySpan<float> gradRow = dy.Slice(n * Outputs, Outputs);
+            for (int o = 0; o < Outputs; o++)
+            {
+                float g = gradRow[o];
+                BiasGrad[o] += g;
+                // dW[o, :] += g · x[n, :]   and   dx[n, :] += g · W[o, :]
+                Axpy(g, row, WeightGrad.AsSpan(o * Inputs, Inputs));
+                if (!dx.IsEmpty) Axpy(g, Weight.AsSpan(o * Inputs, Inputs), dx.Slice(n * Inputs, Inputs));
+            }
+        }
+    }
+
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int i = 0;
+        float sum = 0;
+        if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
+        {
+            ReadOnlySpan<Vector<float>> va = MemoryMarshal.Cast<float, Vector<float>>(a);
+            ReadOnlySpan<Vector<float>> vb = MemoryMarshal.Cast<float, Vector<float>>(b);
+            Vector<float> acc = Vector<float>.Zero;
+            for (int v = 0; v < va.Length; v++) acc += va[v] * vb[v];
+            sum = Vector.Sum(acc);
+            i = va.Length * Vector<float>.Count;
+        }
+        for (; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    private static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            ReadOnlySpan<Vector<float>> vx = MemoryMarshal.Cast<float, Vector<float>>(x);
+            Span<Vector<float>> vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+            for (int v = 0; v < vx.Length; v++) vy[v] += alpha * vx[v];
+            i = vx.Length * Vector<float>.Count;
+        }
+        for (; i < x.Length; i++) y[i] += alpha * x[i];
+    }
+}
