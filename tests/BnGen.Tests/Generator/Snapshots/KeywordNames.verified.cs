@@ -52,10 +52,6 @@ namespace @namespace.@event
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private int _bnGenLastBatch;
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-        private int _bnGenLastHeight;
-        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-        private int _bnGenLastWidth;
-        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private int _bnGenLastMode;
 
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
@@ -92,8 +88,6 @@ namespace @namespace.@event
                 _bnGenLastMode = 2;
             }
             _bnGenLastBatch = batch;
-            _bnGenLastHeight = 1;
-            _bnGenLastWidth = 1;
         }
 
         /// <summary>
@@ -120,7 +114,7 @@ namespace @namespace.@event
             {
                 global::BnGen.Internal.ThrowHelper.BackwardBeforeForward(nameof(@class));
             }
-            if (batch != _bnGenLastBatch || 1 != _bnGenLastHeight || 1 != _bnGenLastWidth)
+            if (batch != _bnGenLastBatch)
             {
                 global::BnGen.Internal.ThrowHelper.BackwardShapeMismatch(nameof(@class), global::BnGen.Internal.ThrowHelper.ShapeNC(_bnGenLastBatch, Features), global::BnGen.Internal.ThrowHelper.ShapeNC(batch, Features));
             }
