@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
@@ -26,7 +27,15 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.SingleValuePerChannel);
 
     /// <inheritdoc />
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    /// <remarks>
+    /// Fix All inserts one assignment per receiver and method body, before the first flagged call: the later calls on
+    /// that receiver are then in evaluation mode too (the batch fixer would repeat the line before each call).
+    /// </remarks>
+    public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(static async (context, document, diagnostics) =>
+    {
+        SyntaxNode? root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        return root is null ? document : document.WithSyntaxRoot(Apply(root, diagnostics));
+    });
 
     /// <inheritdoc />
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
@@ -38,7 +47,7 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
         }
         foreach (Diagnostic diagnostic in context.Diagnostics)
         {
-            if (!diagnostic.Properties.ContainsKey(Descriptors.TrainingFalseHelps) || Plan(root, diagnostic) is null)
+            if (Plan(root, diagnostic) is null)
             {
                 continue;
             }
@@ -51,10 +60,50 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
     private static async Task<Document> ApplyAsync(Document document, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         SyntaxNode? root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        if (root is null || Plan(root, diagnostic) is not ({ } statement, { } receiver))
+        return root is null ? document : document.WithSyntaxRoot(Apply(root, ImmutableArray.Create(diagnostic)));
+    }
+
+    /// <summary>Inserts <c>receiver.Training = false;</c> before the first flagged statement of each receiver and body.</summary>
+    private static SyntaxNode Apply(SyntaxNode root, ImmutableArray<Diagnostic> diagnostics)
+    {
+        var firsts = new Dictionary<(SyntaxNode? Body, string Receiver), StatementSyntax>();
+        foreach (Diagnostic diagnostic in diagnostics)
         {
-            return document;
+            if (Plan(root, diagnostic) is not ({ } statement, { } receiver))
+            {
+                continue;
+            }
+            SyntaxNode? body = statement.Ancestors().FirstOrDefault(static n => n is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax
+                or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax or CompilationUnitSyntax);
+            if (!firsts.TryGetValue((body, receiver), out StatementSyntax? first) || statement.SpanStart < first.SpanStart)
+            {
+                firsts[(body, receiver)] = statement;
+            }
         }
+        if (firsts.Count == 0)
+        {
+            return root;
+        }
+
+        SyntaxTrivia endOfLine = root.DescendantTrivia().FirstOrDefault(static t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        if (endOfLine == default)
+        {
+            endOfLine = SyntaxFactory.CarriageReturnLineFeed;
+        }
+        SyntaxNode tracked = root.TrackNodes(firsts.Values);
+        foreach (KeyValuePair<(SyntaxNode? Body, string Receiver), StatementSyntax> entry in firsts)
+        {
+            StatementSyntax statement = tracked.GetCurrentNode(entry.Value)!;
+            tracked = tracked.InsertNodesBefore(Anchor(statement), new[] { Assignment(statement, entry.Key.Receiver, endOfLine) });
+        }
+        return tracked;
+    }
+
+    private static SyntaxNode Anchor(StatementSyntax statement)
+        => statement.Parent is GlobalStatementSyntax global ? global : statement;
+
+    private static SyntaxNode Assignment(StatementSyntax statement, string receiver, SyntaxTrivia endOfLine)
+    {
         ExpressionSyntax target = receiver.Length == 0
             ? SyntaxFactory.IdentifierName("Training")
             : SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression,
@@ -65,18 +114,8 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
         // Same indentation as the call's statement, then the file's line break.
         SyntaxTriviaList indentation = SyntaxFactory.TriviaList(statement.GetLeadingTrivia().Reverse()
             .TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Reverse());
-        SyntaxTrivia endOfLine = root.DescendantTrivia().FirstOrDefault(static t => t.IsKind(SyntaxKind.EndOfLineTrivia));
-        if (endOfLine == default)
-        {
-            endOfLine = SyntaxFactory.ElasticCarriageReturnLineFeed;
-        }
         assignment = assignment.NormalizeWhitespace().WithLeadingTrivia(indentation).WithTrailingTrivia(endOfLine);
-
-        SyntaxNode anchor = statement.Parent is GlobalStatementSyntax global ? global : statement;
-        SyntaxNode inserted = anchor is GlobalStatementSyntax
-            ? SyntaxFactory.GlobalStatement(assignment)
-            : assignment;
-        return document.WithSyntaxRoot(root.InsertNodesBefore(anchor, new[] { inserted }));
+        return statement.Parent is GlobalStatementSyntax ? SyntaxFactory.GlobalStatement(assignment) : assignment;
     }
 
     /// <summary>The statement to insert before and the receiver text ("" for an implicit <c>this</c>), or null.</summary>
@@ -84,7 +123,7 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
     {
         SyntaxNode? node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
         InvocationExpressionSyntax? invocation = node?.AncestorsAndSelf().OfType<InvocationExpressionSyntax>().FirstOrDefault();
-        if (invocation is null)
+        if (invocation is null || !diagnostic.Properties.ContainsKey(Descriptors.TrainingFalseHelps))
         {
             return null;
         }

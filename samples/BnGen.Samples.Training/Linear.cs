@@ -1,6 +1,4 @@
 using System;
-using System.Numerics;
-using System.Runtime.InteropServices;
 
 namespace BnGen.Samples.Training;
 
@@ -35,7 +33,7 @@ internal sealed class Linear
             ReadOnlySpan<float> row = x.Slice(n * Inputs, Inputs);
             Span<float> outRow = y.Slice(n * Outputs, Outputs);
             for (int o = 0; o < Outputs; o++)
-                outRow[o] = Dot(row, Weight.AsSpan(o * Inputs, Inputs)) + Bias[o];
+                outRow[o] = Blas.Dot(row, Weight.AsSpan(o * Inputs, Inputs)) + Bias[o];
         }
     }
 
@@ -54,39 +52,9 @@ internal sealed class Linear
                 float g = gradRow[o];
                 BiasGrad[o] += g;
                 // dW[o, :] += g · x[n, :]   and   dx[n, :] += g · W[o, :]
-                Axpy(g, row, WeightGrad.AsSpan(o * Inputs, Inputs));
-                if (!dx.IsEmpty) Axpy(g, Weight.AsSpan(o * Inputs, Inputs), dx.Slice(n * Inputs, Inputs));
+                Blas.Axpy(g, row, WeightGrad.AsSpan(o * Inputs, Inputs));
+                if (!dx.IsEmpty) Blas.Axpy(g, Weight.AsSpan(o * Inputs, Inputs), dx.Slice(n * Inputs, Inputs));
             }
         }
-    }
-
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        int i = 0;
-        float sum = 0;
-        if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
-        {
-            ReadOnlySpan<Vector<float>> va = MemoryMarshal.Cast<float, Vector<float>>(a);
-            ReadOnlySpan<Vector<float>> vb = MemoryMarshal.Cast<float, Vector<float>>(b);
-            Vector<float> acc = Vector<float>.Zero;
-            for (int v = 0; v < va.Length; v++) acc += va[v] * vb[v];
-            sum = Vector.Sum(acc);
-            i = va.Length * Vector<float>.Count;
-        }
-        for (; i < a.Length; i++) sum += a[i] * b[i];
-        return sum;
-    }
-
-    private static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
-        {
-            ReadOnlySpan<Vector<float>> vx = MemoryMarshal.Cast<float, Vector<float>>(x);
-            Span<Vector<float>> vy = MemoryMarshal.Cast<float, Vector<float>>(y);
-            for (int v = 0; v < vx.Length; v++) vy[v] += alpha * vx[v];
-            i = vx.Length * Vector<float>.Count;
-        }
-        for (; i < x.Length; i++) y[i] += alpha * x[i];
     }
 }

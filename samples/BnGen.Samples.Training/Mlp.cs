@@ -110,7 +110,7 @@ internal sealed class Mlp
     {
         ReadOnlySpan<float> logits = Forward(x, batch);
         Span<float> gradLogits = _gradLogits.AsSpan(0, batch * Classes);
-        double loss = SoftmaxCrossEntropy(logits, labels, gradLogits, batch, Classes, out correct);
+        double loss = Loss.SoftmaxCrossEntropy(logits, labels, gradLogits, batch, Classes, out correct);
 
         // Backward, last layer first.
         Span<float> gradA = _gradA.AsSpan(0, batch * Hidden);
@@ -132,32 +132,6 @@ internal sealed class Mlp
             _linears[l].Backward(input, gradZ, l == 0 ? Span<float>.Empty : gradA, batch);
         }
         return loss;
-    }
-
-    /// <summary>Mean softmax cross-entropy; writes dLoss/dLogits = (softmax − onehot) / batch.</summary>
-    public static double SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> grad,
-        int batch, int classes, out int correct)
-    {
-        double loss = 0;
-        correct = 0;
-        for (int n = 0; n < batch; n++)
-        {
-            ReadOnlySpan<float> row = logits.Slice(n * classes, classes);
-            Span<float> gradRow = grad.Slice(n * classes, classes);
-            int best = 0;
-            for (int k = 1; k < classes; k++) if (row[k] > row[best]) best = k;
-            if (best == labels[n]) correct++;
-            // Subtract the maximum so that exp never overflows.
-            double max = row[best], sum = 0;
-            for (int k = 0; k < classes; k++) sum += Math.Exp(row[k] - max);
-            loss += Math.Log(sum) - (row[labels[n]] - max);
-            for (int k = 0; k < classes; k++)
-            {
-                double p = Math.Exp(row[k] - max) / sum;
-                gradRow[k] = (float)((p - (k == labels[n] ? 1 : 0)) / batch);
-            }
-        }
-        return loss / batch;
     }
 
     /// <summary>Index of the largest logit of each row.</summary>

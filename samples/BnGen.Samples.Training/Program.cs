@@ -164,7 +164,7 @@ internal sealed class Run
         {
             int batch = Math.Min(batchSize, data.Count - first);
             ReadOnlySpan<float> logits = model.Forward(data.X.AsSpan(first * DigitData.Inputs, batch * DigitData.Inputs), batch);
-            lossSum += batch * Mlp.SoftmaxCrossEntropy(logits, data.Labels.AsSpan(first, batch), grad, batch, data.Classes,
+            lossSum += batch * Loss.SoftmaxCrossEntropy(logits, data.Labels.AsSpan(first, batch), grad, batch, data.Classes,
                 out int batchCorrect);
             correct += batchCorrect;
         }

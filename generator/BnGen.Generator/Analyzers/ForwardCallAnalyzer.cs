@@ -50,9 +50,10 @@ public sealed class ForwardCallAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         IMethodSymbol method = invocation.TargetMethod;
-        if (!GeneratedMethods.Contains(method.Name) || method.ContainingType is not { } layerType)
+        if (!GeneratedMethods.Contains(method.Name) || method.ContainingType is not { } layerType
+            || !LayerRules.IsGeneratedByBnGen(method.OriginalDefinition))
         {
-            return;
+            return;   // a user's own method of the same name is not the generated one
         }
         AttributeData? attribute = layerType.GetAttributes()
             .FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attributeType));

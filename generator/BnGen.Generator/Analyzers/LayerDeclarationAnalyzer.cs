@@ -81,9 +81,12 @@ public sealed class LayerDeclarationAnalyzer : DiagnosticAnalyzer
             Location location = problem.Argument == LayerArgument.Declaration
                 ? IdentifierLocation(type, attributeSyntax, cancellationToken)
                 : ArgumentLocation(attributeSyntax, problem.Argument) ?? IdentifierLocation(type, attributeSyntax, cancellationToken);
-            ImmutableDictionary<string, string?>? properties = problem.Id == DiagnosticIds.MomentumLooksLikeKeras
-                ? ImmutableDictionary<string, string?>.Empty.Add(Descriptors.SuggestedMomentum, problem.MessageArgs[1])
-                : null;
+            ImmutableDictionary<string, string?>? properties = problem.Id switch
+            {
+                DiagnosticIds.MomentumLooksLikeKeras => ImmutableDictionary<string, string?>.Empty.Add(Descriptors.SuggestedMomentum, problem.MessageArgs[1]),
+                DiagnosticIds.CannotHoldLayer when type.IsStatic => ImmutableDictionary<string, string?>.Empty.Add(Descriptors.StaticClass, "true"),
+                _ => null,
+            };
             context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, messageArgs));
         }
     }

@@ -16,6 +16,9 @@ internal static class Descriptors
     /// <summary>Diagnostic property set by BNG0008 when setting <c>Training = false</c> would avoid the problem.</summary>
     public const string TrainingFalseHelps = "TrainingFalseHelps";
 
+    /// <summary>Diagnostic property set by BNG0007 when the only reason is that the class is static.</summary>
+    public const string StaticClass = "StaticClass";
+
     /// <summary>Diagnostic property set by BNG0010: the momentum PyTorch means, as round-trip invariant text (1 − m).</summary>
     public const string SuggestedMomentum = "SuggestedMomentum";
 

@@ -652,6 +652,8 @@ internal static partial class KernelEmitter
                 {{c.Span}} coefficients = stackalloc {{c.T}}[{{Literal.Int(2 * c.Block)}}];
                 ref {{c.T}} scales = ref {{EmitContext.Marshal}}.GetReference(coefficients);
                 ref {{c.T}} zeros = ref {{EmitContext.Unsafe}}.Add(ref scales, {{Literal.Int(c.Block)}});
+                // Cleared explicitly: under [SkipLocalsInit] (the user's assembly may have it) stackalloc memory is not zeroed.
+                coefficients.Slice({{Literal.Int(c.Block)}}).Clear();
                 // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
                 {{LayerEmitter.Indent(EvalRefs(c, withBias: false), 0)}}
                 {{(c.Affine ? $"ref {c.T} weightGrads = ref {EmitContext.Marshal}.GetReference(weightGrad);\nref {c.T} biasGrads = ref {EmitContext.Marshal}.GetReference(biasGrad);" : CodeWriter.Skip)}}

@@ -117,6 +117,10 @@ internal static class LayerEmitter
         string evalText = c.Track
             ? "false: normalize with <see cref=\"RunningMean\"/> and <see cref=\"RunningVar\"/> and update nothing"
             : "false: this layer keeps no running statistics, so it still normalizes with the batch statistics (as PyTorch) but counts nothing";
+        // NC layers have no height and width to remember.
+        string planeFields = c.Nchw
+            ? $"{c.GeneratedCode}\nprivate int _bnGenLastHeight;\n{c.GeneratedCode}\nprivate int _bnGenLastWidth;"
+            : CodeWriter.Skip;
         w.Block($$"""
             /// <summary>true (initially, like a PyTorch module): normalize with the batch statistics{{(c.Track ? " and update the running statistics" : string.Empty)}}; {{evalText}}.</summary>
             {{c.GeneratedCode}}
@@ -130,10 +134,7 @@ internal static class LayerEmitter
             // Shape of the most recent successful forward call, and which statistics it used: 0 none yet, 1 batch, 2 running.
             {{c.GeneratedCode}}
             private int _bnGenLastBatch;
-            {{c.GeneratedCode}}
-            private int _bnGenLastHeight;
-            {{c.GeneratedCode}}
-            private int _bnGenLastWidth;
+            {{planeFields}}
             {{c.GeneratedCode}}
             private int _bnGenLastMode;
 
@@ -161,8 +162,7 @@ internal static class LayerEmitter
     private static void WriteInstanceForward(CodeWriter w, EmitContext c)
     {
         string affineArgs = c.Affine ? "Weight, Bias, " : string.Empty;
-        string hw = c.Nchw ? "height" : "1";
-        string ww = c.Nchw ? "width" : "1";
+        string lastPlane = c.Nchw ? "_bnGenLastHeight = height;\n    _bnGenLastWidth = width;" : string.Empty;
         string dimsDoc = c.Nchw
             ? "    /// <param name=\"batch\">Batch size N.</param>\n    /// <param name=\"height\">Height H of each plane.</param>\n    /// <param name=\"width\">Width W of each plane.</param>"
             : "    /// <param name=\"batch\">Batch size N (rows).</param>";
@@ -211,8 +211,7 @@ internal static class LayerEmitter
             {
                 {{Indent(body, 1)}}
                 _bnGenLastBatch = batch;
-                _bnGenLastHeight = {{hw}};
-                _bnGenLastWidth = {{ww}};
+                {{lastPlane}}
             }
 
             """);
@@ -220,8 +219,9 @@ internal static class LayerEmitter
 
     private static void WriteInstanceBackward(CodeWriter w, EmitContext c)
     {
-        string hw = c.Nchw ? "height" : "1";
-        string ww = c.Nchw ? "width" : "1";
+        string sameShape = c.Nchw
+            ? "batch != _bnGenLastBatch || height != _bnGenLastHeight || width != _bnGenLastWidth"
+            : "batch != _bnGenLastBatch";
         string weightArg = c.Affine ? "Weight, " : string.Empty;
         string gradArgs = c.Affine ? ", WeightGrad, BiasGrad" : string.Empty;
         string dispatch = c.Track
@@ -270,7 +270,7 @@ internal static class LayerEmitter
                 {
                     {{EmitContext.Throw}}.BackwardBeforeForward(nameof({{c.Spec.ClassName}}));
                 }
-                if (batch != _bnGenLastBatch || {{hw}} != _bnGenLastHeight || {{ww}} != _bnGenLastWidth)
+                if ({{sameShape}})
                 {
                     {{EmitContext.Throw}}.BackwardShapeMismatch(nameof({{c.Spec.ClassName}}), {{shapeThen}}, {{shapeNow}});
                 }

@@ -276,6 +276,16 @@ internal static class LayerRules
                 return $"it is nested in the generic type '{outer.Name}'";
             }
         }
+        for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
+        {
+            if (t.IsFileLocal)
+            {
+                // The generated part lives in another file, where it would declare a second, unrelated type.
+                return t.Equals(type, SymbolEqualityComparer.Default)
+                    ? "a file-local type cannot be extended from the generated file"
+                    : $"it is nested in the file-local type '{t.Name}', which cannot be extended from the generated file";
+            }
+        }
 
         foreach (ISymbol member in type.GetMembers())
         {
@@ -288,6 +298,10 @@ internal static class LayerRules
             {
                 return $"it already declares a member named '{member.Name}'";
             }
+            if (member.Name.StartsWith("BnGen", StringComparison.Ordinal) || member.Name.StartsWith("_bnGen", StringComparison.Ordinal))
+            {
+                return $"it declares '{member.Name}', but names starting with 'BnGen' or '_bnGen' are reserved for the generated helpers";
+            }
             if (member is IMethodSymbol method && GeneratedMethodNames.Contains(method.Name)
                 && GeneratedSignatures(method.Name, args).Any(signature => SameParameters(method, signature)))
             {
@@ -298,7 +312,7 @@ internal static class LayerRules
     }
 
     /// <summary>Whether <paramref name="member"/> is one BnGen emitted: it carries <c>[GeneratedCode("BnGen.Generator", …)]</c>.</summary>
-    private static bool IsGeneratedByBnGen(ISymbol member)
+    public static bool IsGeneratedByBnGen(ISymbol member)
     {
         foreach (AttributeData attribute in member.GetAttributes())
         {

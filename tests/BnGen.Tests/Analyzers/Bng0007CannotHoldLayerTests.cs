@@ -27,10 +27,18 @@ public class Bng0007CannotHoldLayerTests
         new DiagnosticResult(Descriptors.CannotHoldLayer).WithLocation(0)
             .WithArguments("Norm", "it is nested in the generic type 'Outer'"));
 
+    [Fact]
+    public Task FileLocalClass() => DeclarationVerifier.Verify(
+        "[BatchNormLayer(8)] file partial class {|#0:Norm|} { }",
+        new DiagnosticResult(Descriptors.CannotHoldLayer).WithLocation(0)
+            .WithArguments("Norm", "a file-local type cannot be extended from the generated file"));
+
     [Theory]
     [InlineData("public int Features => 3;", "it already declares a member named 'Features'")]
     [InlineData("public float[] Weight = new float[1];", "it already declares a member named 'Weight'")]
     [InlineData("public bool Training;", "it already declares a member named 'Training'")]
+    [InlineData("private int _bnGenLastBatch;", "it declares '_bnGenLastBatch', but names starting with 'BnGen' or '_bnGen' are reserved for the generated helpers")]
+    [InlineData("static void BnGenFilled() { }", "it declares 'BnGenFilled', but names starting with 'BnGen' or '_bnGen' are reserved for the generated helpers")]
     [InlineData("public void Forward(System.ReadOnlySpan<float> x, System.Span<float> y, int n) { }",
         "it already declares a method 'Forward' with the signature the generator adds")]
     public Task ConflictingMember(string member, string reason) => DeclarationVerifier.Verify(

@@ -124,6 +124,18 @@ public class Bng0008SingleValuePerChannelTests
         }
         """);
 
+    [Fact]
+    public Task UsersOwnForwardOverload_IsNotTheGeneratedOne_NoDiagnostic() => CallVerifier.Verify("""
+        partial class Norm
+        {
+            public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool twice) { }
+        }
+        class Use
+        {
+            void M(Norm norm, float[] x) => norm.Forward(x, new float[3], 1, true);
+        }
+        """);
+
     [Theory]
     [InlineData("norm.Forward(x, y, 2)")]
     [InlineData("norm.Forward(x, y, n)")]

@@ -93,6 +93,52 @@ public class SetTrainingFalseCodeFixTests
         """);
 
     [Fact]
+    public Task TwoCallsOnOneReceiver_OneAssignment_TwoReceivers_Two() => Verify("""
+        class Use
+        {
+            void M(Norm a, Norm b, float[] x, float[] y)
+            {
+                a.Forward(x, y, {|BNG0008:1|});
+                b.Forward(x, y, {|BNG0008:1|});
+                a.Forward(y, x, {|BNG0008:1|});
+            }
+        }
+        """, """
+        class Use
+        {
+            void M(Norm a, Norm b, float[] x, float[] y)
+            {
+                a.Training = false;
+                a.Forward(x, y, 1);
+                b.Training = false;
+                b.Forward(x, y, 1);
+                a.Forward(y, x, 1);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TopLevelStatements()
+    {
+        var test = new LayerCodeFixTest<ForwardCallAnalyzer, SetTrainingFalseCodeFix>("""
+            var norm = new Norm();
+            float[] x = new float[4];
+            norm.Forward(x, x, {|BNG0008:1|});
+
+            [BnGen.BatchNormLayer(4)] public partial class Norm { }
+            """, """
+            var norm = new Norm();
+            float[] x = new float[4];
+            norm.Training = false;
+            norm.Forward(x, x, 1);
+
+            [BnGen.BatchNormLayer(4)] public partial class Norm { }
+            """, runGenerator: true);
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        return test.RunAsync();
+    }
+
+    [Fact]
     public Task WithoutRunningStatistics_NoFixIsOffered()
     {
         const string source = """

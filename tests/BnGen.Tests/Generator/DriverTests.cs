@@ -58,6 +58,9 @@ public class DriverTests
         [BatchNormLayer(4, BatchNormLayout.NCHW, ElementType = typeof(double), Affine = false, TrackRunningStats = false)]
         internal partial class BareNorm { }
 
+        [BatchNormLayer(33, ElementType = typeof(double), Momentum = 0, Epsilon = 1e-3)]
+        internal sealed partial class FrozenNorm { }
+
         [BatchNormLayer(9, BatchNormLayout.NCHW, ElementType = typeof(float), CumulativeAverage = true, Affine = false)]
         public partial record SpectrogramNorm
         {
@@ -114,6 +117,19 @@ public class DriverTests
 
         public static class Consumer
         {
+            /// Momentum 0 freezes the running statistics; NumBatchesTracked still counts.
+            public static double[] Frozen()
+            {
+                var frozen = new FrozenNorm();
+                double[] rows = new double[2 * FrozenNorm.Features];
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    rows[i] = 3 * i + 1;
+                }
+                frozen.Forward(rows, rows, 2);
+                return [frozen.NumBatchesTracked, frozen.RunningMean[FrozenNorm.Features - 1], frozen.RunningVar[FrozenNorm.Features - 1]];
+            }
+
             public static double Use()
             {
                 var stem = new StemNorm { Training = false };
@@ -173,6 +189,7 @@ public class DriverTests
             "Vision.class.BatchNorm.g.cs",
             "Audio.Layers.WideNorm.BatchNorm.g.cs",
             "Audio.Layers.BareNorm.BatchNorm.g.cs",
+            "Audio.Layers.FrozenNorm.BatchNorm.g.cs",
             "Audio.Layers.SpectrogramNorm.BatchNorm.g.cs",
             "GlobalNorm.BatchNorm.g.cs",
             "Vision.UserNorm.BatchNorm.g.cs",
@@ -216,6 +233,7 @@ public class DriverTests
             Type consumer = assembly.GetType("Consumer", throwOnError: true)!;
             var total = (double)consumer.GetMethod("Use")!.Invoke(null, null)!;
             Assert.True(double.IsFinite(total));
+            Assert.Equal([1d, 0d, 1d], (double[])consumer.GetMethod("Frozen")!.Invoke(null, null)!);
         }
         finally
         {

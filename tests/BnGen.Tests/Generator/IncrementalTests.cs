@@ -152,6 +152,36 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void ChangingOneOfTwoLayersInOneFile_LeavesTheOtherUnchanged()
+    {
+        // Both layers' declarations are re-parsed (their tree changed), but the untouched one's model compares equal, so
+        // nothing after the parse runs for it again.
+        CSharpCompilation compilation = TestCompilation.Create([("Two.cs", """
+            namespace Incremental
+            {
+                [global::BnGen.BatchNormLayer(10)]
+                public partial class First { }
+
+                [global::BnGen.BatchNormLayer(20, ElementType = typeof(double))]
+                public partial class Second { }
+            }
+            """)]);
+        GeneratorRun first = GeneratorRunner.Run(compilation).AssertCompilesCleanly();
+        CSharpCompilation edited = Edit(compilation, "Two.cs", t => t.Replace("BatchNormLayer(10)", "BatchNormLayer(11)", StringComparison.Ordinal));
+        GeneratorRun second = GeneratorRunner.Run(first.Driver, edited).AssertCompilesCleanly();
+
+        var layers = Outputs(second.Result, TrackingNames.ValidLayers);
+        Assert.Equal(2, layers.Length);
+        Assert.Equal("Incremental.First", Assert.IsType<LayerSpec>(Assert.Single(layers, o => o.Reason == IncrementalStepRunReason.Modified).Value).FullName);
+        var other = Assert.Single(layers, o => o.Reason != IncrementalStepRunReason.Modified);
+        Assert.Equal("Incremental.Second", Assert.IsType<LayerSpec>(other.Value).FullName);
+        AssertCachedOrUnchanged(other.Reason, TrackingNames.ValidLayers);
+        Assert.Single(Outputs(second.Result, SourceOutput), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Equal(first.Source("Incremental.Second.BatchNorm.g.cs"), second.Source("Incremental.Second.BatchNorm.g.cs"));
+        Assert.Contains("public const int Features = 11;", second.Source("Incremental.First.BatchNorm.g.cs"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ChangingAnAttributeProperty_RegeneratesOnlyThatLayer()
     {
         CSharpCompilation compilation = Initial();

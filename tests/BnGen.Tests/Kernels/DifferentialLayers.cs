@@ -184,6 +184,18 @@ public partial class DiffNchw300F64 : INchwLayer<double>, IAffineLayer<double>, 
 [BatchNormLayer(513, BatchNormLayout.NCHW, ElementType = typeof(double), Epsilon = 0.1, Affine = false, CumulativeAverage = true)]
 public partial class DiffNchw513F64 : INchwLayer<double>, ITrackedLayer<double> { }
 
+[BatchNormLayer(1030, Epsilon = 1e-5, Momentum = 0.1)]
+public partial class DiffNc1030F32 : INcLayer<float>, IAffineLayer<float>, ITrackedLayer<float> { }
+
+[BatchNormLayer(700, ElementType = typeof(double), Epsilon = 1e-5, CumulativeAverage = true)]
+public partial class DiffNc700F64 : INcLayer<double>, IAffineLayer<double>, ITrackedLayer<double> { }
+
+[BatchNormLayer(1024, Epsilon = 0.1, Momentum = 0.4, TrackRunningStats = false)]
+public partial class DiffNc1024F32 : INcLayer<float>, IAffineLayer<float> { }
+
+[BatchNormLayer(520, BatchNormLayout.NCHW, Epsilon = 1e-3, Momentum = 0.4)]
+public partial class DiffNchw520F32 : INchwLayer<float>, IAffineLayer<float>, ITrackedLayer<float> { }
+
 /// <summary>Every differential layer with its configuration (which must match its attribute).</summary>
 public static class DifferentialLayers
 {
@@ -249,5 +261,9 @@ public static class DifferentialLayers
         new(new LayerConfig(255, BatchNormLayout.NCHW, true, 1e-5, 0.1, false, false, false), () => new DiffNchw255F64()),
         new(new LayerConfig(300, BatchNormLayout.NCHW, true, 1e-3, 0.1, true, true, true), () => new DiffNchw300F64()),
         new(new LayerConfig(513, BatchNormLayout.NCHW, true, 0.1, 0.1, false, true, true), () => new DiffNchw513F64()),
+        new(new LayerConfig(1030, BatchNormLayout.NC, false, 1e-5, 0.1, true, true, false), () => new DiffNc1030F32()),
+        new(new LayerConfig(700, BatchNormLayout.NC, true, 1e-5, 0.1, true, true, true), () => new DiffNc700F64()),
+        new(new LayerConfig(1024, BatchNormLayout.NC, false, 0.1, 0.4, true, false, false), () => new DiffNc1024F32()),
+        new(new LayerConfig(520, BatchNormLayout.NCHW, false, 1e-3, 0.4, true, true, false), () => new DiffNchw520F32()),
     };
 }

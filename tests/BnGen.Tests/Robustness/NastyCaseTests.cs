@@ -65,6 +65,9 @@ public class NastyCaseTests
         ["EveryArgumentWrong"] = Invalid(
             "[BnGen.BatchNormLayer(-1, (BnGen.BatchNormLayout)3, Epsilon = double.NaN, Momentum = -0.1, ElementType = typeof(decimal))] public class Norm { }",
             "BNG0001", "BNG0002", "BNG0003", "BNG0004", "BNG0005", "BNG0006"),
+        // A file-local type: a partial part in the generated file would be a different, unrelated type.
+        ["FileLocalClass"] = Invalid("[BnGen.BatchNormLayer(4)] file partial class Norm { }", "BNG0007"),
+        ["NestedInFileLocalClass"] = Invalid("file partial class Outer { [BnGen.BatchNormLayer(4)] public partial class Norm { } }", "BNG0007"),
         ["HugeFeatures"] = Invalid("[BnGen.BatchNormLayer(int.MaxValue)] public partial class Norm { }", "BNG0002"),
         ["InfiniteEpsilonFromDivision"] = Invalid("[BnGen.BatchNormLayer(8, Epsilon = 1.0 / 0.0)] public partial class Norm { }", "BNG0004"),
         ["InvalidUsedByOtherCode"] = new(new[] { """
@@ -148,6 +151,12 @@ public class NastyCaseTests
         ["OneAndMaxFeatures"] = Valid("[BnGen.BatchNormLayer(1)] public partial class One { } [BnGen.BatchNormLayer(1 << 20, Affine = false)] public partial class Max { }",
             "Max.BatchNorm.g.cs", "One.BatchNorm.g.cs"),
         ["KerasMomentumStillGenerates"] = new(new[] { "[BnGen.BatchNormLayer(4, Momentum = 0.9)] public partial class Norm { }" }, ["BNG0010"], [], ["Norm.BatchNorm.g.cs"]),
+        ["RefStructContainer"] = Valid("public ref partial struct S { [BnGen.BatchNormLayer(4)] public partial class Norm { } }", "S.Norm.BatchNorm.g.cs"),
+        ["InterfaceContainer"] = Valid("public partial interface I { [BnGen.BatchNormLayer(4)] public partial class Norm { } }", "I.Norm.BatchNorm.g.cs"),
+        ["HidesInheritedNestedClass"] = Valid("public class Base { public class Norm { } } public partial class D : Base { [BnGen.BatchNormLayer(4)] new partial class Norm { } }",
+            "D.Norm.BatchNorm.g.cs"),
+        ["ReadonlyRecordStructContainer"] = Valid("public readonly partial record struct S(int A) { [BnGen.BatchNormLayer(4)] public partial class Norm { } }",
+            "S.Norm.BatchNorm.g.cs"),
         ["UserOverloadOfForward"] = Valid("[BnGen.BatchNormLayer(4)] public partial class Norm { public void Forward(float[] x) => Forward(x, x, x.Length / Features); }",
             "Norm.BatchNorm.g.cs"),
     };

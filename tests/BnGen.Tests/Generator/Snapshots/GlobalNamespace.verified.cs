@@ -50,10 +50,6 @@ partial class GlobalNorm
     [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
     private int _bnGenLastBatch;
     [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-    private int _bnGenLastHeight;
-    [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-    private int _bnGenLastWidth;
-    [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
     private int _bnGenLastMode;
 
     [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
@@ -90,8 +86,6 @@ partial class GlobalNorm
             _bnGenLastMode = 2;
         }
         _bnGenLastBatch = batch;
-        _bnGenLastHeight = 1;
-        _bnGenLastWidth = 1;
     }
 
     /// <summary>
@@ -118,7 +112,7 @@ partial class GlobalNorm
         {
             global::BnGen.Internal.ThrowHelper.BackwardBeforeForward(nameof(GlobalNorm));
         }
-        if (batch != _bnGenLastBatch || 1 != _bnGenLastHeight || 1 != _bnGenLastWidth)
+        if (batch != _bnGenLastBatch)
         {
             global::BnGen.Internal.ThrowHelper.BackwardShapeMismatch(nameof(GlobalNorm), global::BnGen.Internal.ThrowHelper.ShapeNC(_bnGenLastBatch, Features), global::BnGen.Internal.ThrowHelper.ShapeNC(batch, Features));
         }
@@ -459,6 +453,8 @@ partial class GlobalNorm
         global::System.Span<float> coefficients = stackalloc float[6];
         ref float scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
         ref float zeros = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 3);
+        // Cleared explicitly: under [SkipLocalsInit] (the user's assembly may have it) stackalloc memory is not zeroed.
+        coefficients.Slice(3).Clear();
         // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
         ref float weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weight);
         ref float runningMeans = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningMean);

@@ -40,10 +40,6 @@ namespace Snapshots
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private int _bnGenLastBatch;
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-        private int _bnGenLastHeight;
-        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-        private int _bnGenLastWidth;
-        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private int _bnGenLastMode;
 
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
@@ -72,8 +68,6 @@ namespace Snapshots
             ForwardTraining(input, output, batch, Weight, Bias, _bnGenSavedMean, _bnGenSavedInvStd);
             _bnGenLastMode = 1;
             _bnGenLastBatch = batch;
-            _bnGenLastHeight = 1;
-            _bnGenLastWidth = 1;
         }
 
         /// <summary>
@@ -100,7 +94,7 @@ namespace Snapshots
             {
                 global::BnGen.Internal.ThrowHelper.BackwardBeforeForward(nameof(Norm));
             }
-            if (batch != _bnGenLastBatch || 1 != _bnGenLastHeight || 1 != _bnGenLastWidth)
+            if (batch != _bnGenLastBatch)
             {
                 global::BnGen.Internal.ThrowHelper.BackwardShapeMismatch(nameof(Norm), global::BnGen.Internal.ThrowHelper.ShapeNC(_bnGenLastBatch, Features), global::BnGen.Internal.ThrowHelper.ShapeNC(batch, Features));
             }

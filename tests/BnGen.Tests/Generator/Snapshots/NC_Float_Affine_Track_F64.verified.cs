@@ -52,10 +52,6 @@ namespace Snapshots
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private int _bnGenLastBatch;
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-        private int _bnGenLastHeight;
-        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-        private int _bnGenLastWidth;
-        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
         private int _bnGenLastMode;
 
         [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
@@ -92,8 +88,6 @@ namespace Snapshots
                 _bnGenLastMode = 2;
             }
             _bnGenLastBatch = batch;
-            _bnGenLastHeight = 1;
-            _bnGenLastWidth = 1;
         }
 
         /// <summary>
@@ -120,7 +114,7 @@ namespace Snapshots
             {
                 global::BnGen.Internal.ThrowHelper.BackwardBeforeForward(nameof(Norm));
             }
-            if (batch != _bnGenLastBatch || 1 != _bnGenLastHeight || 1 != _bnGenLastWidth)
+            if (batch != _bnGenLastBatch)
             {
                 global::BnGen.Internal.ThrowHelper.BackwardShapeMismatch(nameof(Norm), global::BnGen.Internal.ThrowHelper.ShapeNC(_bnGenLastBatch, Features), global::BnGen.Internal.ThrowHelper.ShapeNC(batch, Features));
             }
@@ -461,6 +455,8 @@ namespace Snapshots
             global::System.Span<float> coefficients = stackalloc float[128];
             ref float scales = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(coefficients);
             ref float zeros = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref scales, 64);
+            // Cleared explicitly: under [SkipLocalsInit] (the user's assembly may have it) stackalloc memory is not zeroed.
+            coefficients.Slice(64).Clear();
             // The running statistics are constants of the forward function: dx = dy · γ / sqrt(runningVar + ε).
             ref float weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(weight);
             ref float runningMeans = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(runningMean);

@@ -15,14 +15,19 @@ COMBOS = [(True, True, False), (True, False, False), (False, True, False), (Fals
 EPSILONS = ["1e-5", "1e-3", "0.1"]
 # Below 0.5: a larger momentum draws BNG0010 (a Keras-style value), a warning, and warnings are errors here.
 MOMENTA = ["0.1", "0.25", "0.4"]
+# Wide layers beyond the cycle above, so that NC's block loop (blocks of 512 features) meets weights, parameter
+# gradients and running statistics: (group index, features, combo index).
+EXTRA = [(0, 1030, 0), (1, 700, 4), (0, 1024, 1), (2, 520, 0)]
 
 
 def main():
     out = pathlib.Path(__file__).resolve().parent.parent / "DifferentialLayers.cs"
     decls, rows = [], []
-    for g, (layout, t) in enumerate(GROUPS):
-        for i, f in enumerate(FEATURES):
-            affine, track, cumulative = COMBOS[(i + g) % len(COMBOS)]
+    cases = [(g, i, f, (i + g) % len(COMBOS)) for g in range(len(GROUPS)) for i, f in enumerate(FEATURES)]
+    cases += [(g, len(FEATURES) + k, f, combo) for k, (g, f, combo) in enumerate(EXTRA)]
+    for g, i, f, combo in cases:
+            layout, t = GROUPS[g]
+            affine, track, cumulative = COMBOS[combo]
             eps = EPSILONS[(i + 2 * g) % 3]
             # A cumulative average ignores the momentum: leave it at its default rather than state an unused value.
             momentum = "0.1" if cumulative else MOMENTA[(i + g) % 3]

@@ -1,0 +1,41 @@
+using System;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace BnGen.Samples.Training;
+
+/// <summary>The two vector primitives the hand-written layers need (Vector&lt;float&gt;, scalar tail).</summary>
+internal static class Blas
+{
+    /// <summary>Σ a[i]·b[i].</summary>
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int i = 0;
+        float sum = 0;
+        if (Vector.IsHardwareAccelerated && a.Length >= Vector<float>.Count)
+        {
+            ReadOnlySpan<Vector<float>> va = MemoryMarshal.Cast<float, Vector<float>>(a);
+            ReadOnlySpan<Vector<float>> vb = MemoryMarshal.Cast<float, Vector<float>>(b);
+            Vector<float> acc = Vector<float>.Zero;
+            for (int v = 0; v < va.Length; v++) acc += va[v] * vb[v];
+            sum = Vector.Sum(acc);
+            i = va.Length * Vector<float>.Count;
+        }
+        for (; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    /// <summary>y[i] += alpha·x[i].</summary>
+    public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            ReadOnlySpan<Vector<float>> vx = MemoryMarshal.Cast<float, Vector<float>>(x);
+            Span<Vector<float>> vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+            for (int v = 0; v < vx.Length; v++) vy[v] += alpha * vx[v];
+            i = vx.Length * Vector<float>.Count;
+        }
+        for (; i < x.Length; i++) y[i] += alpha * x[i];
+    }
+}
