@@ -354,6 +354,52 @@ internal static partial class KernelEmitter
                 }
             }
 
+            // The channel-order eval forward (long runs, small tensor): y = x · scale + shift channel by channel, with scale and
+            // shift of channel c at coefficients[c] and coefficients[Features + c]. Kept out of line so that the address-order
+            // loop of the caller compiles as before.
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+            {{c.GeneratedCode}}
+            private static void BnGenChannelOrderAffine(ref {{t}} x, ref {{t}} y, int batch, int plane, {{c.Ros}} coefficients)
+            {
+                for (int c = 0; c < Features; c++)
+                {
+                    {{t}} scale = coefficients[c];
+                    {{t}} shift = coefficients[Features + c];
+                    for (int n = 0; n < batch; n++)
+                    {
+                        nint offset = ((nint)n * Features + c) * plane;
+                        BnGenLongRunAffine(ref {{U}}.Add(ref x, offset), ref {{U}}.Add(ref y, offset), plane, scale, shift);
+                    }
+                }
+            }
+
+            // y = x · scale + shift over one long contiguous run (the channel-order eval forward), two vectors per step, then
+            // at most one vector and a scalar tail.
+            {{EmitContext.Inline}}
+            {{c.GeneratedCode}}
+            private static void BnGenLongRunAffine(ref {{t}} src, ref {{t}} dst, int plane, {{t}} scale, {{t}} shift)
+            {
+                {{c.Vec}} scaleV = new {{c.Vec}}(scale);
+                {{c.Vec}} shiftV = new {{c.Vec}}(shift);
+                int s = 0;
+                for (; s <= plane - 2 * {{count}}; s += 2 * {{count}})
+                {
+                    {{c.Vec}} v0 = {{S}}.Load(ref src, s);
+                    {{c.Vec}} v1 = {{S}}.Load(ref src, s + {{count}});
+                    {{S}}.Store({{S}}.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
+                    {{S}}.Store({{S}}.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + {{count}});
+                }
+                if (s <= plane - {{count}})
+                {
+                    {{S}}.Store({{S}}.MultiplyAdd({{S}}.Load(ref src, s), scaleV, shiftV), ref dst, s);
+                    s += {{count}};
+                }
+                for (; s < plane; s++)
+                {
+                    {{U}}.Add(ref dst, s) = {{S}}.MultiplyAdd({{U}}.Add(ref src, s), scale, shift);
+                }
+            }
+
             // y = x · scale + shift over one contiguous run, two vectors per step, fused multiply-add where the hardware has
             // it. A run whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop
             // so that in-place use (y the same memory as x) stays correct.
