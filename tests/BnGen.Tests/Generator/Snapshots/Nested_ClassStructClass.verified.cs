@@ -237,7 +237,7 @@ namespace Snapshots.Deep
                     // Channel order instead when the runs are long and the tensor fits in L2: measured faster there (4×256×14×14:
                     // 20 µs against 23 µs in address order); address order wins on short runs (64×16×8×8: 2.6×) and on tensors
                     // larger than the caches (32×64×56×56: −30 %). Long runs end with a scalar tail: an overlapping last vector
-                    // cost 15 % in channel order.
+                    // cost 18 % in channel order.
                     if (plane >= 128 && (long)batch * Features * plane <= 262144)
                     {
                         BnGenChannelOrderAffine(ref x, ref y, batch, plane, coefficients);
