@@ -354,6 +354,51 @@ internal static partial class KernelEmitter
                 }
             }
 
+            // y = x · scale + shift over one contiguous run, two vectors per step, fused multiply-add where the hardware has
+            // it. A run whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop
+            // so that in-place use (y the same memory as x) stays correct.
+            {{EmitContext.Inline}}
+            {{c.GeneratedCode}}
+            private static void BnGenRunAffine(ref {{t}} src, ref {{t}} dst, int plane, {{t}} scale, {{t}} shift)
+            {
+                if (plane < {{count}})
+                {
+                    for (int i = 0; i < plane; i++)
+                    {
+                        {{U}}.Add(ref dst, i) = {{S}}.MultiplyAdd({{U}}.Add(ref src, i), scale, shift);
+                    }
+                    return;
+                }
+                {{c.Vec}} scaleV = new {{c.Vec}}(scale);
+                {{c.Vec}} shiftV = new {{c.Vec}}(shift);
+                int last = plane - {{count}};
+                {{c.Vec}} lastV = {{S}}.Load(ref src, last);
+                int s = 0;
+                for (; s <= plane - 2 * {{count}}; s += 2 * {{count}})
+                {
+                    {{c.Vec}} v0 = {{S}}.Load(ref src, s);
+                    {{c.Vec}} v1 = {{S}}.Load(ref src, s + {{count}});
+                    {{S}}.Store({{S}}.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
+                    {{S}}.Store({{S}}.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + {{count}});
+                }
+                if (s <= last)
+                {
+                    {{S}}.Store({{S}}.MultiplyAdd({{S}}.Load(ref src, s), scaleV, shiftV), ref dst, s);
+                    s += {{count}};
+                }
+                if (s < plane)
+                {
+                    {{S}}.Store({{S}}.MultiplyAdd(lastV, scaleV, shiftV), ref dst, last);
+                }
+            }
+
+            """);
+
+        // The channel-order sweep exists only where ForwardInference can take it: with running statistics and at most
+        // 1024 channels (see NchwInferenceLoop).
+        if (c.Track && c.Spec.Features <= 1024)
+        {
+            w.Block($$"""
             // The channel-order eval forward (long runs, small tensor): y = x · scale + shift channel by channel, with scale and
             // shift of channel c at coefficients[c] and coefficients[Features + c]. Kept out of line so that the address-order
             // loop of the caller compiles as before.
@@ -400,45 +445,8 @@ internal static partial class KernelEmitter
                 }
             }
 
-            // y = x · scale + shift over one contiguous run, two vectors per step, fused multiply-add where the hardware has
-            // it. A run whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop
-            // so that in-place use (y the same memory as x) stays correct.
-            {{EmitContext.Inline}}
-            {{c.GeneratedCode}}
-            private static void BnGenRunAffine(ref {{t}} src, ref {{t}} dst, int plane, {{t}} scale, {{t}} shift)
-            {
-                if (plane < {{count}})
-                {
-                    for (int i = 0; i < plane; i++)
-                    {
-                        {{U}}.Add(ref dst, i) = {{S}}.MultiplyAdd({{U}}.Add(ref src, i), scale, shift);
-                    }
-                    return;
-                }
-                {{c.Vec}} scaleV = new {{c.Vec}}(scale);
-                {{c.Vec}} shiftV = new {{c.Vec}}(shift);
-                int last = plane - {{count}};
-                {{c.Vec}} lastV = {{S}}.Load(ref src, last);
-                int s = 0;
-                for (; s <= plane - 2 * {{count}}; s += 2 * {{count}})
-                {
-                    {{c.Vec}} v0 = {{S}}.Load(ref src, s);
-                    {{c.Vec}} v1 = {{S}}.Load(ref src, s + {{count}});
-                    {{S}}.Store({{S}}.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
-                    {{S}}.Store({{S}}.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + {{count}});
-                }
-                if (s <= last)
-                {
-                    {{S}}.Store({{S}}.MultiplyAdd({{S}}.Load(ref src, s), scaleV, shiftV), ref dst, s);
-                    s += {{count}};
-                }
-                if (s < plane)
-                {
-                    {{S}}.Store({{S}}.MultiplyAdd(lastV, scaleV, shiftV), ref dst, last);
-                }
-            }
-
             """);
+        }
 
         // Σ dy and Σ dy · (x − mean)
         var (lxu, pxu) = LoadParts(c, "x", "xs", "s", unroll);

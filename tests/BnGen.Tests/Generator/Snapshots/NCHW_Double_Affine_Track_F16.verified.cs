@@ -497,6 +497,44 @@ namespace Snapshots
             }
         }
 
+        // y = x · scale + shift over one contiguous run, two vectors per step, fused multiply-add where the hardware has
+        // it. A run whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop
+        // so that in-place use (y the same memory as x) stays correct.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
+        private static void BnGenRunAffine(ref double src, ref double dst, int plane, double scale, double shift)
+        {
+            if (plane < global::System.Numerics.Vector<double>.Count)
+            {
+                for (int i = 0; i < plane; i++)
+                {
+                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, i), scale, shift);
+                }
+                return;
+            }
+            global::System.Numerics.Vector<double> scaleV = new global::System.Numerics.Vector<double>(scale);
+            global::System.Numerics.Vector<double> shiftV = new global::System.Numerics.Vector<double>(shift);
+            int last = plane - global::System.Numerics.Vector<double>.Count;
+            global::System.Numerics.Vector<double> lastV = global::BnGen.Internal.Simd.Load(ref src, last);
+            int s = 0;
+            for (; s <= plane - 2 * global::System.Numerics.Vector<double>.Count; s += 2 * global::System.Numerics.Vector<double>.Count)
+            {
+                global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref src, s);
+                global::System.Numerics.Vector<double> v1 = global::BnGen.Internal.Simd.Load(ref src, s + global::System.Numerics.Vector<double>.Count);
+                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
+                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + global::System.Numerics.Vector<double>.Count);
+            }
+            if (s <= last)
+            {
+                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(global::BnGen.Internal.Simd.Load(ref src, s), scaleV, shiftV), ref dst, s);
+                s += global::System.Numerics.Vector<double>.Count;
+            }
+            if (s < plane)
+            {
+                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastV, scaleV, shiftV), ref dst, last);
+            }
+        }
+
         // The channel-order eval forward (long runs, small tensor): y = x · scale + shift channel by channel, with scale and
         // shift of channel c at coefficients[c] and coefficients[Features + c]. Kept out of line so that the address-order
         // loop of the caller compiles as before.
@@ -540,44 +578,6 @@ namespace Snapshots
             for (; s < plane; s++)
             {
                 global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, s) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, s), scale, shift);
-            }
-        }
-
-        // y = x · scale + shift over one contiguous run, two vectors per step, fused multiply-add where the hardware has
-        // it. A run whose length is not a multiple of the vector ends with one overlapping vector, loaded before the loop
-        // so that in-place use (y the same memory as x) stays correct.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
-        private static void BnGenRunAffine(ref double src, ref double dst, int plane, double scale, double shift)
-        {
-            if (plane < global::System.Numerics.Vector<double>.Count)
-            {
-                for (int i = 0; i < plane; i++)
-                {
-                    global::System.Runtime.CompilerServices.Unsafe.Add(ref dst, i) = global::BnGen.Internal.Simd.MultiplyAdd(global::System.Runtime.CompilerServices.Unsafe.Add(ref src, i), scale, shift);
-                }
-                return;
-            }
-            global::System.Numerics.Vector<double> scaleV = new global::System.Numerics.Vector<double>(scale);
-            global::System.Numerics.Vector<double> shiftV = new global::System.Numerics.Vector<double>(shift);
-            int last = plane - global::System.Numerics.Vector<double>.Count;
-            global::System.Numerics.Vector<double> lastV = global::BnGen.Internal.Simd.Load(ref src, last);
-            int s = 0;
-            for (; s <= plane - 2 * global::System.Numerics.Vector<double>.Count; s += 2 * global::System.Numerics.Vector<double>.Count)
-            {
-                global::System.Numerics.Vector<double> v0 = global::BnGen.Internal.Simd.Load(ref src, s);
-                global::System.Numerics.Vector<double> v1 = global::BnGen.Internal.Simd.Load(ref src, s + global::System.Numerics.Vector<double>.Count);
-                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v0, scaleV, shiftV), ref dst, s);
-                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(v1, scaleV, shiftV), ref dst, s + global::System.Numerics.Vector<double>.Count);
-            }
-            if (s <= last)
-            {
-                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(global::BnGen.Internal.Simd.Load(ref src, s), scaleV, shiftV), ref dst, s);
-                s += global::System.Numerics.Vector<double>.Count;
-            }
-            if (s < plane)
-            {
-                global::BnGen.Internal.Simd.Store(global::BnGen.Internal.Simd.MultiplyAdd(lastV, scaleV, shiftV), ref dst, last);
             }
         }
 
