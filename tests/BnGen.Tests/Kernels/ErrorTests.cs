@@ -129,6 +129,29 @@ public class ErrorTests
         q.AssertUnchangedAndBackwardStillWorks();
     }
 
+    [Fact]
+    public void AShapeWhoseElementCountOverflowsNeverMatchesALength()
+    {
+        // 2 channels · 2^30 · 2^30 · 8 = 2^64: a product taken in 64 bits without care wraps to 0 and would match empty
+        // spans, after which a kernel would walk memory it was never given. The count must saturate instead.
+        var q = Nchw();
+        double[] empty = [];
+        var e = Rejected<ArgumentException>(() => q.Subject.Forward(empty, empty, 1 << 30, 1 << 30, 8), empty);
+        Assert.Equal("input", e.ParamName);
+        e = Rejected<ArgumentException>(() => q.Subject.Backward(empty, empty, empty, 1 << 30, 1 << 30, 8), empty);
+        Assert.Equal("input", e.ParamName);
+        double[] saved = Sentinel<double>(ErrNchw2.Features);
+        e = Rejected<ArgumentException>(() => ErrNchw2.ForwardInference(empty, empty, 1 << 30, 1 << 30, 8,
+            q.Subject.Weight, q.Subject.Bias, q.Subject.RunningMean, q.Subject.RunningVar), saved);
+        Assert.Equal("input", e.ParamName);
+        q.AssertUnchangedAndBackwardStillWorks();
+
+        // The generic kernels saturate the same way.
+        e = Rejected<ArgumentException>(() => BatchNormKernels.ForwardInference(empty, empty, 2, BatchNormLayout.NCHW,
+            1 << 30, 1 << 30, 8, default, default, 1e-5, q.Subject.RunningMean, q.Subject.RunningVar), empty);
+        Assert.Equal("input", e.ParamName);
+    }
+
     [Theory]
     [InlineData(0, 3, 2, "batch")]
     [InlineData(-1, 3, 2, "batch")]

@@ -363,7 +363,10 @@ namespace Snapshots.Deep
                     {
                         global::BnGen.Internal.ThrowHelper.DimensionNotPositive(nameof(width), width);
                     }
-                    return (long)batch * Features * height * width;
+                    // Saturating: a count beyond any span length must not wrap around to one that matches.
+                    long count = (long)batch * Features;
+                    count = count > long.MaxValue / height ? long.MaxValue : count * height;
+                    return count > long.MaxValue / width ? long.MaxValue : count * width;
                 }
 
                 [global::System.CodeDom.Compiler.GeneratedCode("BnGen.Generator", "%VERSION%")]
