@@ -6,7 +6,8 @@ namespace BnGen;
 /// Marks a <c>partial</c> class as a batch-normalization layer. At compile time the BnGen source generator adds a
 /// complete layer specialized for exactly this shape and layout: forward (training and inference), backward, running
 /// statistics, parameters and their gradients, with PyTorch's semantics (<c>BatchNorm1d</c> for
-/// <see cref="BatchNormLayout.NC"/>, <c>BatchNorm2d</c> for <see cref="BatchNormLayout.NCHW"/>).
+/// <see cref="BatchNormLayout.NC"/> and <see cref="BatchNormLayout.NCL"/>, <c>BatchNorm2d</c> for
+/// <see cref="BatchNormLayout.NCHW"/> and <see cref="BatchNormLayout.NHWC"/>).
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class BatchNormLayerAttribute : Attribute
@@ -49,4 +50,11 @@ public sealed class BatchNormLayerAttribute : Attribute
     /// <c>momentum=None</c>) and <see cref="Momentum"/> is ignored. Default false.
     /// </summary>
     public bool CumulativeAverage { get; set; }
+
+    /// <summary>
+    /// An activation fused into the layer: with <see cref="BatchNormActivation.ReLU"/> every forward writes
+    /// <c>max(0, bn(x))</c> and every backward takes the gradient of that output. Default
+    /// <see cref="BatchNormActivation.None"/>.
+    /// </summary>
+    public BatchNormActivation Activation { get; set; }
 }

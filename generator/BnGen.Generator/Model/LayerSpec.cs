@@ -5,6 +5,15 @@ internal enum LayerLayout
 {
     NC = 0,
     NCHW = 1,
+    NHWC = 2,
+    NCL = 3,
+}
+
+/// <summary>Mirrors <c>BnGen.BatchNormActivation</c>.</summary>
+internal enum ActivationKind
+{
+    None = 0,
+    ReLU = 1,
 }
 
 /// <summary>The element type named by <c>ElementType = typeof(...)</c>.</summary>
@@ -36,7 +45,8 @@ internal sealed record LayerSpec(
     double Momentum,
     bool Affine,
     bool TrackRunningStats,
-    bool CumulativeAverage)
+    bool CumulativeAverage,
+    ActivationKind Activation = ActivationKind.None)
 {
     public string HintName => FullName + ".BatchNorm.g.cs";
 }

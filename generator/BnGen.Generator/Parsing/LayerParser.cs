@@ -42,6 +42,11 @@ internal static class LayerParser
             return null;
         }
         ElementKind element = LayerRules.ElementOf(args) ?? ElementKind.Float;
+        // Until the emitter writes them: the channels-last and 3-D layouts and fused activations generate nothing.
+        if (args.LayoutValue is not (0 or 1) || args.ActivationValue != 0)
+        {
+            return null;
+        }
 
         var containing = new List<string>();
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)

@@ -44,6 +44,7 @@ internal sealed class LayerArguments
     public bool Affine { get; set; } = true;
     public bool TrackRunningStats { get; set; } = true;
     public bool CumulativeAverage { get; set; }
+    public int ActivationValue { get; set; }
     public bool MomentumGiven { get; set; }
     public ITypeSymbol? ElementType { get; set; }   // null: not given (float)
     public bool ElementTypeGiven { get; set; }
@@ -132,6 +133,9 @@ internal static class LayerRules
                     break;
                 case "CumulativeAverage" when value.Value is bool cumulative:
                     args.CumulativeAverage = cumulative;
+                    break;
+                case "Activation" when value.Value is int activation:
+                    args.ActivationValue = activation;
                     break;
                 case "ElementType":
                     args.ElementTypeGiven = true;
