@@ -49,7 +49,29 @@ public static class ThrowHelper
     /// <summary>A layout argument is not a defined <see cref="BatchNormLayout"/> value.</summary>
     [DoesNotReturn]
     public static void UndefinedLayout(BatchNormLayout layout)
-        => throw new ArgumentOutOfRangeException(nameof(layout), layout, "Layout must be BatchNormLayout.NC or BatchNormLayout.NCHW.");
+        => throw new ArgumentOutOfRangeException(nameof(layout), layout,
+            "Layout must be BatchNormLayout.NC, BatchNormLayout.NCHW, BatchNormLayout.NHWC or BatchNormLayout.NCL.");
+
+    /// <summary>An NCL-layout call of the runtime-shaped kernels passed a height other than 1 (the length is the width).</summary>
+    [DoesNotReturn]
+    public static void HeightNotOneForNCL(int height)
+        => throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture,
+                $"Layout NCL is [batch, channels, length]: pass height 1 and the length as width, but height was {height}."),
+            nameof(height));
+
+    /// <summary>A degree of parallelism is neither -1 (all cores) nor positive.</summary>
+    [DoesNotReturn]
+    public static void DegreeOfParallelismInvalid(string paramName, int value)
+        => throw new ArgumentOutOfRangeException(paramName, value,
+            string.Create(CultureInfo.InvariantCulture,
+                $"'{paramName}' must be -1 (all cores) or a positive number of threads, but was {value}."));
+
+    /// <summary>A count (NumBatchesTracked) is negative.</summary>
+    [DoesNotReturn]
+    public static void NegativeCount(string paramName, long value)
+        => throw new ArgumentOutOfRangeException(paramName, value,
+            string.Create(CultureInfo.InvariantCulture, $"'{paramName}' cannot be negative, but was {value}."));
 
     /// <summary>An NC-layout call passed spatial dimensions other than 1.</summary>
     [DoesNotReturn]

@@ -1,0 +1,332 @@
+using System.Runtime.CompilerServices;
+
+namespace BnGen.Internal;
+
+/// <summary>The per-channel coefficients of the training-mode backward: dx = fma(x − Mean, NegK, dy' − Offset) · Factor.</summary>
+/// <remarks>
+/// With mean the saved mean (double) and m = (T)mean: NegK = −Σdy'·(x − mean) · invStd² / n, Offset = Σdy'/n − (m − mean) ·
+/// NegK, Factor = γ · invStd — PyTorch's dx = (dy − mean(dy) − (x − mean) · k) · invStd · γ, with x centred in the pass so
+/// that nothing cancels on data far from zero. Scale and Shift are the forward's, for ReLU's gate.
+/// </remarks>
+internal struct DxTerms<T>
+    where T : unmanaged
+{
+    public T Mean;
+    public T Offset;
+    public T NegK;
+    public T Factor;
+    public T Scale;
+    public T Shift;
+}
+
+/// <summary>
+/// The element-wise passes: y = act(fma(x, scale, shift)) and the two backward forms, over contiguous values. Each is
+/// written once over <see cref="IVec{TSelf, T}"/> and runs on the widest hardware vector, then a scalar tail that rounds
+/// exactly like the vector lanes. Input and output may be the same memory.
+/// </summary>
+internal static class Elementwise
+{
+    /// <summary>y = act(fma(x, scale, shift)) over <paramref name="length"/> values.</summary>
+    public static void Affine<T, TAct>(ref T x, ref T y, nint length, T scale, T shift)
+        where T : unmanaged
+        where TAct : struct, IActivation
+    {
+        nint i = 0;
+        if (Vec512<T>.IsHardwareAccelerated)
+        {
+            i = Affine<T, TAct, Vec512<T>>(ref x, ref y, length, scale, shift);
+        }
+        else if (Vec256<T>.IsHardwareAccelerated)
+        {
+            i = Affine<T, TAct, Vec256<T>>(ref x, ref y, length, scale, shift);
+        }
+        else if (Vec128<T>.IsHardwareAccelerated)
+        {
+            i = Affine<T, TAct, Vec128<T>>(ref x, ref y, length, scale, shift);
+        }
+        for (; i < length; i++)
+        {
+            T z = Exact.Fma(Unsafe.Add(ref x, i), scale, shift);
+            Unsafe.Add(ref y, i) = TAct.Relu ? Exact.Relu(z) : z;
+        }
+    }
+
+    private static nint Affine<T, TAct, TVec>(ref T x, ref T y, nint length, T scale, T shift)
+        where T : unmanaged
+        where TAct : struct, IActivation
+        where TVec : struct, IVec<TVec, T>
+    {
+        TVec s = TVec.Broadcast(scale), h = TVec.Broadcast(shift);
+        nint count = TVec.Count, i = 0;
+        for (; i <= length - 2 * count; i += 2 * count)
+        {
+            TVec z0 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), s, h);
+            TVec z1 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i + count)), s, h);
+            TVec.Store(TAct.Relu ? TVec.Relu(z0) : z0, ref Unsafe.Add(ref y, i));
+            TVec.Store(TAct.Relu ? TVec.Relu(z1) : z1, ref Unsafe.Add(ref y, i + count));
+        }
+        if (i <= length - count)
+        {
+            TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), s, h);
+            TVec.Store(TAct.Relu ? TVec.Relu(z) : z, ref Unsafe.Add(ref y, i));
+            i += count;
+        }
+        return i;
+    }
+
+    /// <summary>y[j] = act(fma(x[j], scales[j], shifts[j])) over one row of <paramref name="length"/> features.</summary>
+    public static void AffineRow<T, TAct>(ref T x, ref T y, nint length, ref T scales, ref T shifts)
+        where T : unmanaged
+        where TAct : struct, IActivation
+    {
+        nint i = 0;
+        if (Vec512<T>.IsHardwareAccelerated)
+        {
+            i = AffineRow<T, TAct, Vec512<T>>(ref x, ref y, length, ref scales, ref shifts);
+        }
+        else if (Vec256<T>.IsHardwareAccelerated)
+        {
+            i = AffineRow<T, TAct, Vec256<T>>(ref x, ref y, length, ref scales, ref shifts);
+        }
+        else if (Vec128<T>.IsHardwareAccelerated)
+        {
+            i = AffineRow<T, TAct, Vec128<T>>(ref x, ref y, length, ref scales, ref shifts);
+        }
+        for (; i < length; i++)
+        {
+            T z = Exact.Fma(Unsafe.Add(ref x, i), Unsafe.Add(ref scales, i), Unsafe.Add(ref shifts, i));
+            Unsafe.Add(ref y, i) = TAct.Relu ? Exact.Relu(z) : z;
+        }
+    }
+
+    private static nint AffineRow<T, TAct, TVec>(ref T x, ref T y, nint length, ref T scales, ref T shifts)
+        where T : unmanaged
+        where TAct : struct, IActivation
+        where TVec : struct, IVec<TVec, T>
+    {
+        nint count = TVec.Count, i = 0;
+        for (; i <= length - count; i += count)
+        {
+            TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), TVec.Load(ref Unsafe.Add(ref scales, i)),
+                TVec.Load(ref Unsafe.Add(ref shifts, i)));
+            TVec.Store(TAct.Relu ? TVec.Relu(z) : z, ref Unsafe.Add(ref y, i));
+        }
+        return i;
+    }
+
+    /// <summary>The training-mode dx of <see cref="DxTerms{T}"/> over <paramref name="length"/> values of one channel.</summary>
+    public static void TrainingDx<T, TAct>(ref T x, ref T dy, ref T dx, nint length, in DxTerms<T> k)
+        where T : unmanaged
+        where TAct : struct, IActivation
+    {
+        nint i = 0;
+        if (Vec512<T>.IsHardwareAccelerated)
+        {
+            i = TrainingDx<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, length, k);
+        }
+        else if (Vec256<T>.IsHardwareAccelerated)
+        {
+            i = TrainingDx<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, length, k);
+        }
+        else if (Vec128<T>.IsHardwareAccelerated)
+        {
+            i = TrainingDx<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, length, k);
+        }
+        for (; i < length; i++)
+        {
+            Unsafe.Add(ref dx, i) = TrainingDx<T, TAct>(Unsafe.Add(ref x, i), Unsafe.Add(ref dy, i),
+                k.Mean, k.Offset, k.NegK, k.Factor, k.Scale, k.Shift);
+        }
+    }
+
+    private static nint TrainingDx<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, in DxTerms<T> k)
+        where T : unmanaged
+        where TAct : struct, IActivation
+        where TVec : struct, IVec<TVec, T>
+    {
+        TVec mean = TVec.Broadcast(k.Mean), offset = TVec.Broadcast(k.Offset), negK = TVec.Broadcast(k.NegK);
+        TVec factor = TVec.Broadcast(k.Factor), scale = TVec.Broadcast(k.Scale), shift = TVec.Broadcast(k.Shift);
+        nint count = TVec.Count, i = 0;
+        for (; i <= length - count; i += count)
+        {
+            TVec xv = TVec.Load(ref Unsafe.Add(ref x, i));
+            TVec g = TVec.Load(ref Unsafe.Add(ref dy, i));
+            if (TAct.Relu)
+            {
+                g = TVec.PassWherePositive(g, TVec.Fma(xv, scale, shift));
+            }
+            TVec.Store(TVec.Fma(xv - mean, negK, g - offset) * factor, ref Unsafe.Add(ref dx, i));
+        }
+        return i;
+    }
+
+    /// <summary>The training-mode dx over one row of <paramref name="length"/> features, with per-feature terms.</summary>
+    public static void TrainingDxRow<T, TAct>(ref T x, ref T dy, ref T dx, nint length, in DxRows<T> k)
+        where T : unmanaged
+        where TAct : struct, IActivation
+    {
+        nint i = 0;
+        if (Vec512<T>.IsHardwareAccelerated)
+        {
+            i = TrainingDxRow<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, length, k);
+        }
+        else if (Vec256<T>.IsHardwareAccelerated)
+        {
+            i = TrainingDxRow<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, length, k);
+        }
+        else if (Vec128<T>.IsHardwareAccelerated)
+        {
+            i = TrainingDxRow<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, length, k);
+        }
+        for (; i < length; i++)
+        {
+            Unsafe.Add(ref dx, i) = TrainingDx<T, TAct>(Unsafe.Add(ref x, i), Unsafe.Add(ref dy, i),
+                Unsafe.Add(ref k.Mean, i), Unsafe.Add(ref k.Offset, i), Unsafe.Add(ref k.NegK, i),
+                Unsafe.Add(ref k.Factor, i), TAct.Relu ? Unsafe.Add(ref k.Scale, i) : default,
+                TAct.Relu ? Unsafe.Add(ref k.Shift, i) : default);
+        }
+    }
+
+    private static nint TrainingDxRow<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, in DxRows<T> k)
+        where T : unmanaged
+        where TAct : struct, IActivation
+        where TVec : struct, IVec<TVec, T>
+    {
+        nint count = TVec.Count, i = 0;
+        for (; i <= length - count; i += count)
+        {
+            TVec xv = TVec.Load(ref Unsafe.Add(ref x, i));
+            TVec g = TVec.Load(ref Unsafe.Add(ref dy, i));
+            if (TAct.Relu)
+            {
+                g = TVec.PassWherePositive(g, TVec.Fma(xv, TVec.Load(ref Unsafe.Add(ref k.Scale, i)), TVec.Load(ref Unsafe.Add(ref k.Shift, i))));
+            }
+            TVec u = TVec.Fma(xv - TVec.Load(ref Unsafe.Add(ref k.Mean, i)), TVec.Load(ref Unsafe.Add(ref k.NegK, i)),
+                g - TVec.Load(ref Unsafe.Add(ref k.Offset, i)));
+            TVec.Store(u * TVec.Load(ref Unsafe.Add(ref k.Factor, i)), ref Unsafe.Add(ref dx, i));
+        }
+        return i;
+    }
+
+    /// <summary>dx = dy' · factor over <paramref name="length"/> values (the evaluation-mode backward without sums).</summary>
+    public static void EvalDx<T, TAct>(ref T x, ref T dy, ref T dx, nint length, T factor, T scale, T shift)
+        where T : unmanaged
+        where TAct : struct, IActivation
+    {
+        nint i = 0;
+        if (Vec512<T>.IsHardwareAccelerated)
+        {
+            i = EvalDx<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, length, factor, scale, shift);
+        }
+        else if (Vec256<T>.IsHardwareAccelerated)
+        {
+            i = EvalDx<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, length, factor, scale, shift);
+        }
+        else if (Vec128<T>.IsHardwareAccelerated)
+        {
+            i = EvalDx<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, length, factor, scale, shift);
+        }
+        for (; i < length; i++)
+        {
+            T g = Unsafe.Add(ref dy, i);
+            if (TAct.Relu && RunSums.Gated(Unsafe.Add(ref x, i), scale, shift))
+            {
+                g = default;
+            }
+            Unsafe.Add(ref dx, i) = Scalar.Multiply(g, factor);
+        }
+    }
+
+    private static nint EvalDx<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, T factor, T scale, T shift)
+        where T : unmanaged
+        where TAct : struct, IActivation
+        where TVec : struct, IVec<TVec, T>
+    {
+        TVec f = TVec.Broadcast(factor), s = TVec.Broadcast(scale), h = TVec.Broadcast(shift);
+        nint count = TVec.Count, i = 0;
+        for (; i <= length - count; i += count)
+        {
+            TVec g = TVec.Load(ref Unsafe.Add(ref dy, i));
+            if (TAct.Relu)
+            {
+                g = TVec.PassWherePositive(g, TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), s, h));
+            }
+            TVec.Store(g * f, ref Unsafe.Add(ref dx, i));
+        }
+        return i;
+    }
+
+    /// <summary>dx[j] = dy'[j] · factors[j] over one row of <paramref name="length"/> features.</summary>
+    public static void EvalDxRow<T, TAct>(ref T x, ref T dy, ref T dx, nint length, ref T factors, ref T scales, ref T shifts)
+        where T : unmanaged
+        where TAct : struct, IActivation
+    {
+        nint i = 0;
+        if (Vec512<T>.IsHardwareAccelerated)
+        {
+            i = EvalDxRow<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, length, ref factors, ref scales, ref shifts);
+        }
+        else if (Vec256<T>.IsHardwareAccelerated)
+        {
+            i = EvalDxRow<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, length, ref factors, ref scales, ref shifts);
+        }
+        else if (Vec128<T>.IsHardwareAccelerated)
+        {
+            i = EvalDxRow<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, length, ref factors, ref scales, ref shifts);
+        }
+        for (; i < length; i++)
+        {
+            T g = Unsafe.Add(ref dy, i);
+            if (TAct.Relu && RunSums.Gated(Unsafe.Add(ref x, i), Unsafe.Add(ref scales, i), Unsafe.Add(ref shifts, i)))
+            {
+                g = default;
+            }
+            Unsafe.Add(ref dx, i) = Scalar.Multiply(g, Unsafe.Add(ref factors, i));
+        }
+    }
+
+    private static nint EvalDxRow<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, ref T factors, ref T scales, ref T shifts)
+        where T : unmanaged
+        where TAct : struct, IActivation
+        where TVec : struct, IVec<TVec, T>
+    {
+        nint count = TVec.Count, i = 0;
+        for (; i <= length - count; i += count)
+        {
+            TVec g = TVec.Load(ref Unsafe.Add(ref dy, i));
+            if (TAct.Relu)
+            {
+                TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), TVec.Load(ref Unsafe.Add(ref scales, i)),
+                    TVec.Load(ref Unsafe.Add(ref shifts, i)));
+                g = TVec.PassWherePositive(g, z);
+            }
+            TVec.Store(g * TVec.Load(ref Unsafe.Add(ref factors, i)), ref Unsafe.Add(ref dx, i));
+        }
+        return i;
+    }
+
+    /// <summary>The scalar training-mode dx, rounding exactly like a vector lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T TrainingDx<T, TAct>(T x, T dy, T mean, T offset, T negK, T factor, T scale, T shift)
+        where T : unmanaged
+        where TAct : struct, IActivation
+    {
+        if (TAct.Relu && RunSums.Gated(x, scale, shift))
+        {
+            dy = default;
+        }
+        return Scalar.Multiply(Exact.Fma(Scalar.Subtract(x, mean), negK, Scalar.Subtract(dy, offset)), factor);
+    }
+}
+
+/// <summary>Per-feature <see cref="DxTerms{T}"/> for a row: references to the first feature's value of each term.</summary>
+internal ref struct DxRows<T>
+    where T : unmanaged
+{
+    public ref T Mean;
+    public ref T Offset;
+    public ref T NegK;
+    public ref T Factor;
+    public ref T Scale;
+    public ref T Shift;
+}
