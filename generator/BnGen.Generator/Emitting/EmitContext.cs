@@ -1,86 +1,127 @@
+using System.Collections.Generic;
+using System.Linq;
 using BnGen.Generator.Model;
 
 namespace BnGen.Generator.Emitting;
 
-/// <summary>The spellings the emitted code uses for one layer: every type name fully qualified with <c>global::</c>.</summary>
+/// <summary>What the emitters need to know about one layer, and the spellings its file uses.</summary>
 internal sealed class EmitContext
 {
     public EmitContext(LayerSpec spec, string version)
     {
         Spec = spec;
         T = spec.Element == ElementKind.Float ? "float" : "double";
-        IsFloat = spec.Element == ElementKind.Float;
-        Vec = $"global::System.Numerics.Vector<{T}>";
-        Ros = $"global::System.ReadOnlySpan<{T}>";
-        Span = $"global::System.Span<{T}>";
-        GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"BnGen.Generator\", \"{version}\")]";
-        Nchw = spec.Layout == LayerLayout.NCHW;
-        Dims = Nchw ? "int batch, int height, int width" : "int batch";
-        DimArgs = Nchw ? "batch, height, width" : "batch";
-        // NC kernels process features in blocks whose per-feature coefficients live on the stack.
-        Block = spec.Features <= MaxBlock ? spec.Features : MaxBlock;
+        GeneratedCode = $"[BnGenGeneratedCode(\"BnGen.Generator\", \"{version}\")]";
+        Api = GeneratedApi.Methods(ApiShape.Of(spec));
+        Dims = GeneratedApi.DimensionNames(spec.Layout);
     }
 
-    public const int MaxBlock = 512;
-
     public LayerSpec Spec { get; }
-    public bool IsFloat { get; }
-    public bool Nchw { get; }
-    public bool Affine => Spec.Affine;
-    public bool Track => Spec.TrackRunningStats;
 
     /// <summary><c>float</c> or <c>double</c>.</summary>
     public string T { get; }
-    public string Vec { get; }
-    public const string VecD = "global::System.Numerics.Vector<double>";
-    public const string Vector = "global::System.Numerics.Vector";
-    public const string Simd = "global::BnGen.Internal.Simd";
-    public const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
-    public const string Marshal = "global::System.Runtime.InteropServices.MemoryMarshal";
-    public const string Throw = "global::BnGen.Internal.ThrowHelper";
-    public const string Math = "global::System.Math";
-    public const string RosD = "global::System.ReadOnlySpan<double>";
-    public const string SpanD = "global::System.Span<double>";
-    public const string Inline = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]";
-    public string Ros { get; }
-    public string Span { get; }
+
     public string GeneratedCode { get; }
-    public string Dims { get; }
-    public string DimArgs { get; }
-    public int Block { get; }
+
+    /// <summary>The generated methods and their signatures (shared with the analyzers).</summary>
+    public IReadOnlyList<ApiMethod> Api { get; }
+
+    /// <summary>The dimension parameters: <c>batch</c> (NC), <c>batch, height, width</c>, or <c>batch, length</c> (NCL).</summary>
+    public IReadOnlyList<string> Dims { get; }
+
+    public bool Affine => Spec.Affine;
+
+    public bool Track => Spec.TrackRunningStats;
+
+    public bool Relu => Spec.Activation == ActivationKind.ReLU;
 
     public string Features => Literal.Int(Spec.Features);
-    public string Epsilon => Literal.Double(Spec.Epsilon);
-    public string Momentum => Literal.Double(Spec.Momentum);
 
-    /// <summary>A literal of the element type.</summary>
-    public string Lit(double value) => IsFloat ? Literal.Float((float)value) : Literal.Double(value);
-
-    /// <summary>The cast from double to the element type, for an expression.</summary>
-    public string ToT(string doubleExpression)
-        => !IsFloat ? doubleExpression
-            : IsSimple(doubleExpression) ? "(float)" + doubleExpression
-            : $"(float)({doubleExpression})";
-
-    /// <summary>An identifier, or a call or element access on one (<c>sumDy</c>, <c>Unsafe.Add(ref dots, j)</c>): a cast needs no parentheses.</summary>
-    private static bool IsSimple(string expression)
+    /// <summary>The file's type aliases: short names for the long ones, prefixed so that they cannot meet a user's type.</summary>
+    public IEnumerable<string> Aliases() => new[]
     {
-        int depth = 0;
-        foreach (char ch in expression)
-        {
-            if (ch is '(' or '[' or '<')
-            {
-                depth++;
-            }
-            else if (ch is ')' or ']' or '>')
-            {
-                depth--;
-            }
-            else if (depth == 0 && !(char.IsLetterOrDigit(ch) || ch is '_' or '.' or ':'))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+        $"using BnGenReadOnlySpan = global::System.ReadOnlySpan<{T}>;",
+        $"using BnGenSpan = global::System.Span<{T}>;",
+        "using BnGenReadOnlyDoubles = global::System.ReadOnlySpan<double>;",
+        "using BnGenDoubles = global::System.Span<double>;",
+        "using BnGenShape = global::BnGen.Internal.TensorShape;",
+        "using BnGenGeneratedCode = global::System.CodeDom.Compiler.GeneratedCodeAttribute;",
+    };
+
+    /// <summary>The C# spelling of a <see cref="ApiParameter.Type"/> in this file.</summary>
+    public string TypeName(string apiType) => apiType switch
+    {
+        "int" or "double" or "string" => apiType,
+        "System.ReadOnlySpan<double>" when T == "double" => "BnGenReadOnlySpan",
+        "System.Span<double>" when T == "double" => "BnGenSpan",
+        "System.ReadOnlySpan<double>" => "BnGenReadOnlyDoubles",
+        "System.Span<double>" => "BnGenDoubles",
+        _ when apiType == $"System.ReadOnlySpan<{T}>" => "BnGenReadOnlySpan",
+        _ when apiType == $"System.Span<{T}>" => "BnGenSpan",
+        _ => "global::" + apiType,
+    };
+
+    /// <summary>A method's parameters as declarations: <c>BnGenReadOnlySpan input</c>, …</summary>
+    public IReadOnlyList<string> Parameters(ApiMethod method)
+        => method.Parameters.Select(p => TypeName(p.Type) + " " + p.Name).ToList();
+
+    /// <summary>The generated method <paramref name="name"/> with exactly <paramref name="parameterCount"/> parameters.</summary>
+    public ApiMethod Method(string name, bool isStatic, int parameterCount = -1)
+        => Api.First(m => m.Name == name && m.IsStatic == isStatic && (parameterCount < 0 || m.Parameters.Count == parameterCount));
+
+    /// <summary>All overloads of a generated method, in emission order.</summary>
+    public IEnumerable<ApiMethod> Overloads(string name, bool isStatic) => Api.Where(m => m.Name == name && m.IsStatic == isStatic);
+
+    /// <summary>The shape of the call, validated: <c>BnGenShape.NCHW(batch, height, width)</c>.</summary>
+    public string Shape => $"BnGenShape.{Spec.Layout}({string.Join(", ", Dims)})";
+
+    /// <summary>The layout's PyTorch module and memory order, for comments.</summary>
+    public string Module => Spec.Layout switch
+    {
+        LayerLayout.NCHW => "BatchNorm2d (NCHW)",
+        LayerLayout.NHWC => "BatchNorm2d, channels last (NHWC)",
+        LayerLayout.NCL => "BatchNorm1d on 3-D input (NCL)",
+        _ => "BatchNorm1d (NC)",
+    };
+
+    /// <summary>What the tensor spans hold, for documentation.</summary>
+    public string TensorText => Spec.Layout switch
+    {
+        LayerLayout.NCHW => "<c>batch · Features · height · width</c> values, <c>[batch, Features, height, width]</c> row-major",
+        LayerLayout.NHWC => "<c>batch · height · width · Features</c> values, <c>[batch, height, width, Features]</c> row-major",
+        LayerLayout.NCL => "<c>batch · Features · length</c> values, <c>[batch, Features, length]</c> row-major",
+        _ => "<c>batch · Features</c> values, <c>[batch, Features]</c> row-major",
+    };
+
+    /// <summary>The tensor's dimensions, for documentation: <c>[batch, Features, height, width]</c>.</summary>
+    public string ShapeText => Spec.Layout switch
+    {
+        LayerLayout.NCHW => "<c>[batch, Features, height, width]</c>",
+        LayerLayout.NHWC => "<c>[batch, height, width, Features]</c>",
+        LayerLayout.NCL => "<c>[batch, Features, length]</c>",
+        _ => "<c>[batch, Features]</c>",
+    };
+
+    /// <summary>n, the values per feature that batch statistics run over.</summary>
+    public string PerFeatureText => Spec.Layout switch
+    {
+        LayerLayout.NCHW or LayerLayout.NHWC => "n = batch · height · width",
+        LayerLayout.NCL => "n = batch · length",
+        _ => "n = batch",
+    };
+
+    /// <summary>The unit of <c>Features</c>.</summary>
+    public string Unit => Spec.Layout is LayerLayout.NC ? "features" : "channels";
+
+    /// <summary>The <c>&lt;param&gt;</c> elements of the dimensions.</summary>
+    public IEnumerable<string> DimensionDocs(string suffix = "") => Dims.Select(d => d switch
+    {
+        "batch" => $"<param name=\"batch\">Batch size N{suffix}.</param>",
+        "height" => $"<param name=\"height\">Height H{suffix}.</param>",
+        "width" => $"<param name=\"width\">Width W{suffix}.</param>",
+        _ => $"<param name=\"length\">Length L{suffix}.</param>",
+    });
+
+    /// <summary>An element-type literal.</summary>
+    public string Lit(double value) => T == "float" ? Literal.Float((float)value) : Literal.Double(value);
 }

@@ -42,10 +42,9 @@ internal static class LayerParser
             return null;
         }
         ElementKind element = LayerRules.ElementOf(args) ?? ElementKind.Float;
-        // Until the emitter writes them: the channels-last and 3-D layouts and fused activations generate nothing.
-        if (args.LayoutValue is not (0 or 1) || args.ActivationValue != 0)
+        if (args.ActivationValue is not (0 or 1))
         {
-            return null;
+            return null;   // an undefined BatchNormActivation: the analyzer reports it
         }
 
         var containing = new List<string>();
@@ -68,13 +67,14 @@ internal static class LayerParser
             ClassName: Escape(type.Name),
             Keyword: KeywordOf(type),
             Features: args.Features,
-            Layout: args.LayoutValue == 1 ? LayerLayout.NCHW : LayerLayout.NC,
+            Layout: (LayerLayout)args.LayoutValue,
             Element: element,
             Epsilon: args.Epsilon,
             Momentum: args.Momentum,
             Affine: args.Affine,
             TrackRunningStats: args.TrackRunningStats,
-            CumulativeAverage: args.CumulativeAverage);
+            CumulativeAverage: args.CumulativeAverage,
+            Activation: (ActivationKind)args.ActivationValue);
     }
 
     private static string KeywordOf(INamedTypeSymbol type) => type switch

@@ -197,7 +197,7 @@ internal static class LayerRules
         }
 
         // BNG0003: a defined layout.
-        if (args.LayoutValue is not (0 or 1))
+        if (args.LayoutValue is not (0 or 1 or 2 or 3))
         {
             problems.Add(new LayerProblem(DiagnosticIds.LayoutUndefined, LayerArgument.Layout, null,
                 ImmutableArray.Create(Format(args.LayoutValue))));

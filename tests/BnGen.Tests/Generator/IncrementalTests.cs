@@ -193,7 +193,7 @@ public class IncrementalTests
         var layers = Outputs(second.Result, TrackingNames.ValidLayers);
         var spec = Assert.IsType<LayerSpec>(Assert.Single(layers, o => o.Reason == IncrementalStepRunReason.Modified).Value);
         Assert.Equal(1e-4, spec.Epsilon);
-        Assert.Contains(" + 0.0001d)", second.Source("Incremental.Outer.NormC.BatchNorm.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("public double Epsilon => 0.0001d;", second.Source("Incremental.Outer.NormC.BatchNorm.g.cs"), StringComparison.Ordinal);
         Assert.Equal(first.Source("Incremental.NormA.BatchNorm.g.cs"), second.Source("Incremental.NormA.BatchNorm.g.cs"));
     }
 

@@ -44,6 +44,7 @@ public class Net8ConsumerTests
             Net80.References.All,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)
                 .WithNullableContextOptions(NullableContextOptions.Enable)
+                .WithAllowUnsafe(true)
                 .WithOptimizationLevel(OptimizationLevel.Release));
         Diagnostic[] errors = runtime.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
         Assert.True(errors.Length == 0, "src/BnGen does not compile for net8.0:\n" + string.Join("\n", errors.Take(20)));

@@ -63,7 +63,7 @@ public class NastyCaseTests
         ["UserDeclaresForward"] = Invalid(
             "[BnGen.BatchNormLayer(8)] public partial class Norm { public void Forward(System.ReadOnlySpan<float> a, System.Span<float> b, int c) { } }", "BNG0007"),
         ["EveryArgumentWrong"] = Invalid(
-            "[BnGen.BatchNormLayer(-1, (BnGen.BatchNormLayout)3, Epsilon = double.NaN, Momentum = -0.1, ElementType = typeof(decimal))] public class Norm { }",
+            "[BnGen.BatchNormLayer(-1, (BnGen.BatchNormLayout)4, Epsilon = double.NaN, Momentum = -0.1, ElementType = typeof(decimal))] public class Norm { }",
             "BNG0001", "BNG0002", "BNG0003", "BNG0004", "BNG0005", "BNG0006"),
         // A file-local type: a partial part in the generated file would be a different, unrelated type.
         ["FileLocalClass"] = Invalid("[BnGen.BatchNormLayer(4)] file partial class Norm { }", "BNG0007"),
