@@ -271,12 +271,13 @@ public sealed class StateTensor
     }
 
     /// <summary>
-    /// The element count of a shape: every dimension non-negative, the product taken left to right without overflowing a
-    /// long (the reference implementation rejects a shape whose running product overflows even if a later dimension is 0).
+    /// The element count of a shape: every dimension non-negative, the running product, taken left to right as the
+    /// reference implementation takes it, within 64 unsigned bits (even when a later dimension is 0), the count itself
+    /// within a long.
     /// </summary>
     private static long CheckShape(ReadOnlySpan<long> shape, string paramName)
     {
-        long count = 1;
+        ulong product = 1;
         foreach (long dim in shape)
         {
             if (dim < 0)
@@ -285,16 +286,22 @@ public sealed class StateTensor
                     string.Create(CultureInfo.InvariantCulture, $"Shape {FormatShape(shape)} has a negative dimension."), paramName);
             }
 
-            if (dim != 0 && count > long.MaxValue / dim)
+            if (dim != 0 && product > ulong.MaxValue / (ulong)dim)
             {
-                throw new ArgumentException(
-                    string.Create(CultureInfo.InvariantCulture, $"Shape {FormatShape(shape)} has more elements than a long can count."), paramName);
+                product = ulong.MaxValue;
+                break;
             }
 
-            count *= dim;
+            product *= (ulong)dim;
         }
 
-        return count;
+        if (product > long.MaxValue)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"Shape {FormatShape(shape)} has more elements than a long can count."), paramName);
+        }
+
+        return (long)product;
     }
 
     private static long RequiredBytes(SafetensorsDType dtype, long elementCount, string paramName)

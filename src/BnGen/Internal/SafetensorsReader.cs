@@ -352,18 +352,21 @@ internal static class SafetensorsReader
             throw Invalid($"the entry of tensor '{name}' has no \"{missing}\".");
         }
 
-        long count = 1;
+        // The element count as the reference computes it: a running product that must not overflow 64 unsigned bits,
+        // even when a later dimension is 0. Beyond 2^63 - 1 elements the size in bits overflows for every dtype.
+        ulong product = 1;
         foreach (long dim in dims)
         {
-            if (dim != 0 && count > long.MaxValue / dim)
+            if (dim != 0 && product > ulong.MaxValue / (ulong)dim)
             {
                 throw Invalid($"tensor '{name}' has shape {StateTensor.FormatShape(dims)}, whose element count overflows.");
             }
 
-            count *= dim;
+            product *= (ulong)dim;
         }
 
-        long byteCount = SafetensorsDTypes.ByteCount(dtype, count);
+        long count = product <= long.MaxValue ? (long)product : -1;
+        long byteCount = count < 0 ? SafetensorsDTypes.Overflow : SafetensorsDTypes.ByteCount(dtype, count);
         if (byteCount == SafetensorsDTypes.Overflow)
         {
             throw Invalid($"tensor '{name}' has shape {StateTensor.FormatShape(dims)} of {dtype.Name}, whose size in bytes overflows.");

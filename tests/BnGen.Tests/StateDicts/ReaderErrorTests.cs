@@ -120,7 +120,7 @@ public class ReaderErrorTests
     [InlineData("[[2]]", "the \"shape\" of tensor 'w' holds an array; it must hold non-negative integers.")]
     [InlineData("[9223372036854775808]", "the \"shape\" of tensor 'w' holds 9223372036854775808, more than 2^63 - 1.")]
     [InlineData("[2,18446744073709551614]", "the \"shape\" of tensor 'w' holds 18446744073709551614, more than 2^63 - 1.")]   // tensor.rs, test_validation_overflow
-    [InlineData("[2,9223372036854775807]", "tensor 'w' has shape [2, 9223372036854775807], whose element count overflows.")]   // tensor.rs, test_validation_overflow
+    [InlineData("[2,9223372036854775807]", "tensor 'w' has shape [2, 9223372036854775807] of I32, whose size in bytes overflows.")]   // tensor.rs, test_validation_overflow
     [InlineData("[4294967296,4294967296,0]", "tensor 'w' has shape [4294967296, 4294967296, 0], whose element count overflows.")]
     [InlineData("[4611686018427387904]", "tensor 'w' has shape [4611686018427387904] of I32, whose size in bytes overflows.")]
     public void Bad_shape(string shape, string expected)

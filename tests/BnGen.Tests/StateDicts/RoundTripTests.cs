@@ -268,6 +268,16 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void An_empty_tensor_may_have_a_running_product_beyond_a_long_as_in_the_reference()
+    {
+        // 2 × 6016612115230648692 overflows a long but not the reference's usize, and the last dimension makes it 0.
+        byte[] file = TestFiles.Build("{\"a\":{\"dtype\":\"U8\",\"shape\":[2,6016612115230648692,0],\"data_offsets\":[0,0]}}     ");   // 75 + 5 = 80 bytes
+        Assert.Equal([2L, 6016612115230648692, 0], TestFiles.LoadSeekable(file)["a"].Shape);
+        Assert.Equal(0, new StateTensor("U8", [2, 6016612115230648692, 0], []).ElementCount);
+        Assert.Equal(file, TestFiles.Save(TestFiles.LoadSeekable(file)));
+    }
+
+    [Fact]
     public void Whitespace_only_padding_and_an_empty_object_are_an_empty_state_dict()
     {
         // tensor.rs, test_whitespace_padded_header and test_whitespace_leading_padded_header.
