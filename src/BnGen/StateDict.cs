@@ -172,7 +172,13 @@ public sealed class StateDict : IDictionary<string, StateTensor>, IReadOnlyDicti
         }
         catch
         {
-            File.Delete(temporary);
+            // The original exception matters more than the clean-up: File.Delete does not throw for a missing file,
+            // but a folder that does not exist makes it throw, so look first.
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+
             throw;
         }
     }

@@ -93,6 +93,12 @@ public class StateDictMapTests
             Assert.Throws<InvalidOperationException>(() => state.Save(stream)).Message);
         Assert.Equal(0, stream.Length);
 
+        var nullValue = new StateDict();
+        nullValue.Metadata["k"] = null!;
+        Assert.Equal("The metadata value of 'k' is null; safetensors metadata values are strings.",
+            Assert.Throws<InvalidOperationException>(() => nullValue.Save(stream)).Message);
+        Assert.Equal(0, stream.Length);
+
         var big = new StateDict();
         big.Metadata["blob"] = new string('x', 100_000_000);
         Assert.Equal("The safetensors header would exceed 100,000,000 bytes, the largest the format allows; the reference implementation would refuse the file.",
@@ -105,6 +111,7 @@ public class StateDictMapTests
         {
             Assert.Throws<InvalidOperationException>(() => state.Save(Path.Combine(folder, "x.safetensors")));
             Assert.Empty(Directory.GetFiles(folder));
+            Assert.Throws<DirectoryNotFoundException>(() => new StateDict().Save(Path.Combine(folder, "missing", "x.safetensors")));
         }
         finally
         {
