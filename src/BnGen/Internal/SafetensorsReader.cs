@@ -44,6 +44,7 @@ internal static class SafetensorsReader
         public byte[] Data;
     }
 
+    /// <summary>Reads a whole file from the stream's position to its end; see <see cref="StateDict.Load(Stream)"/>.</summary>
     public static StateDict Read(Stream stream)
     {
         bool seekable = stream.CanSeek;
@@ -75,7 +76,7 @@ internal static class SafetensorsReader
         }
 
         (List<Entry> entries, List<KeyValuePair<string, string>>? metadata) = ParseHeader(header);
-        header = null;
+        header = null;   // the header's bytes are not needed once parsed: let them go before the data is read
         int[] order = OffsetOrder(entries);
         long dataSize = CheckCoverage(entries, order);
         if (seekable)
