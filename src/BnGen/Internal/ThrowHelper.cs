@@ -87,6 +87,32 @@ public static class ThrowHelper
         => throw new ArgumentOutOfRangeException(paramName, value,
             string.Create(CultureInfo.InvariantCulture, $"'{paramName}' {requirement}, but was {value:R}."));
 
+    /// <summary>A state dict lacks a key the layer loads (PyTorch's "Missing key(s) in state_dict").</summary>
+    [DoesNotReturn]
+    public static void StateKeyMissing(string key, string layer)
+        => throw new ArgumentException($"Missing key '{key}' for layer '{layer}'.", "state");
+
+    /// <summary>A state dict's tensor has another shape than the layer's (PyTorch's "size mismatch for ...").</summary>
+    [DoesNotReturn]
+    public static void StateShapeMismatch(string key, string layer, string actual, string expected)
+        => throw new ArgumentException(
+            $"Size mismatch for key '{key}' of layer '{layer}': the state dict holds shape {actual}, the layer expects {expected}.",
+            "state");
+
+    /// <summary>A state dict's tensor has a dtype that does not convert to a number.</summary>
+    [DoesNotReturn]
+    public static void StateDTypeNotNumeric(string key, string layer, string dtype)
+        => throw new ArgumentException(
+            $"Key '{key}' of layer '{layer}' has dtype {dtype}; a layer loads F64, F32, F16, BF16, I64 or I32.",
+            "state");
+
+    /// <summary>A state dict's num_batches_tracked is negative, not a number, or beyond a long.</summary>
+    [DoesNotReturn]
+    public static void StateCountInvalid(string key, string layer, string value)
+        => throw new ArgumentException(
+            $"Key '{key}' of layer '{layer}' holds {value}; num_batches_tracked must be a non-negative integer.",
+            "state");
+
     /// <summary>Formats an NC shape for messages: <c>[batch, features]</c>.</summary>
     public static string ShapeNC(int batch, int features)
         => string.Create(CultureInfo.InvariantCulture, $"[{batch}, {features}]");
