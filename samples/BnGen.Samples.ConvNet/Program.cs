@@ -16,7 +16,7 @@ using BnGen.Samples.Training;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 int epochs = 3, trainCount = int.MaxValue, batchSize = 32;
-double learningRate = 0.02, momentum = 0.9;
+double learningRate = 0.01, momentum = 0.9;
 string? dataDirectory = null;
 for (int i = 0; i < args.Length; i++)
 {

@@ -38,7 +38,7 @@ const int Classes = MnistData.Classes;
 
 Console.WriteLine($"BnGen training sample: {data.Description}");
 Console.WriteLine($"{train.Count} training and {test.Count} held-out {MnistData.Size}x{MnistData.Size} images, {Classes} classes, grey levels scaled to [0, 1]");
-Console.WriteLine($"MLP {MnistData.Pixels} -> Dense {Mlp.Hidden} -> ReLU -> [BatchNorm1d({Mlp.Hidden})] -> Dense {Classes}, softmax cross-entropy, SGD lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)} momentum {Momentum}, batch {BatchSize}, {options.Epochs} epochs, seed {Seed}");
+Console.WriteLine($"MLP {MnistData.Pixels} -> Dense {Mlp.Hidden} -> ReLU -> [BatchNorm1d({Mlp.Hidden})] -> Dense {Classes}, softmax cross-entropy, SGD lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)} momentum {Momentum}, batch {BatchSize}, {options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}, seed {Seed}");
 Console.WriteLine($"Run A: without BatchNorm.  Run B: the same MLP (same initial weights, same batches) with a generated BatchNorm1d({Mlp.Hidden}) after the ReLU.");
 Console.WriteLine();
 
