@@ -28,9 +28,7 @@ internal sealed class Conv2d
         BiasGrad = new float[outChannels];
         _columns = new float[OutHeight * OutWidth * Patch];
         _gradColumns = new float[_columns.Length];
-        // He (Kaiming) normal initialization: std = sqrt(2 / fan_in).
-        double std = Math.Sqrt(2.0 / Patch);
-        for (int i = 0; i < Weight.Length; i++) Weight[i] = (float)(std * DigitData.Gaussian(rng));
+        Initialization.HeNormal(Weight, Patch, rng);
     }
 
     public int InChannels { get; }

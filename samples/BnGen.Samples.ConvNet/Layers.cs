@@ -2,6 +2,9 @@ using BnGen;
 
 namespace BnGen.Samples.ConvNet;
 
+// Each layer is followed by a ReLU, run as a separate step in LeNet.cs with the buffers a fused layer would use: adding
+// Activation = BatchNormActivation.ReLU here and deleting the Relu/ReluBackward lines of that stage fuses the two.
+
 /// <summary>BatchNorm2d over the 6 channels of conv1's 28x28 output.</summary>
 [BatchNormLayer(6, BatchNormLayout.NCHW)]
 public sealed partial class Conv1Norm { }

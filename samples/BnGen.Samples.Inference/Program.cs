@@ -99,7 +99,7 @@ static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
 }
 
 /// <summary>The serving-side layer: same shape as the Training sample's hidden BatchNorm.</summary>
-[BatchNormLayer(128)]
+[BatchNormLayer(256)]
 internal sealed partial class ServingNorm { }
 
 /// <summary>Deterministic stand-in parameters, for when the Training sample has not been run yet.</summary>
@@ -107,7 +107,7 @@ internal static class Fallback
 {
     public static Checkpoint Create()
     {
-        const int Features = 128, Batch = 8;
+        const int Features = 256, Batch = 8;
         var rng = new Random(42);
         var state = new NormState
         {

@@ -13,9 +13,7 @@ internal sealed class Linear
         Bias = new float[outputs];
         WeightGrad = new float[Weight.Length];
         BiasGrad = new float[outputs];
-        // He (Kaiming) normal initialization, suited to ReLU: std = sqrt(2 / fan_in).
-        double std = Math.Sqrt(2.0 / inputs);
-        for (int i = 0; i < Weight.Length; i++) Weight[i] = (float)(std * DigitData.Gaussian(rng));
+        Initialization.HeNormal(Weight, inputs, rng);
     }
 
     public int Inputs { get; }
@@ -50,6 +48,7 @@ internal sealed class Linear
             for (int o = 0; o < Outputs; o++)
             {
                 float g = gradRow[o];
+                if (g == 0f) continue; // where a ReLU after this layer was off, dy is exactly zero: nothing to add
                 BiasGrad[o] += g;
                 // dW[o, :] += g · x[n, :]   and   dx[n, :] += g · W[o, :]
                 Blas.Axpy(g, row, WeightGrad.AsSpan(o * Inputs, Inputs));

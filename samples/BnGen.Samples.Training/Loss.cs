@@ -6,7 +6,7 @@ namespace BnGen.Samples.Training;
 internal static class Loss
 {
     /// <summary>Mean softmax cross-entropy; writes dLoss/dLogits = (softmax − onehot) / batch.</summary>
-    public static double SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> grad,
+    public static double SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<byte> labels, Span<float> grad,
         int batch, int classes, out int correct)
     {
         double loss = 0;

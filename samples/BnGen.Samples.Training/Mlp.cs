@@ -1,104 +1,87 @@
 using System;
+using BnGen.Samples.Mnist;
 
 namespace BnGen.Samples.Training;
 
 /// <summary>
-/// A multilayer perceptron written by hand on spans: input → [Linear(128) → (BatchNorm) → ReLU] × 3 → Linear(classes),
-/// softmax cross-entropy loss. With <c>useBatchNorm</c> a generated <see cref="HiddenNorm"/> sits between each hidden
-/// Linear and its ReLU; otherwise the network is identical (same initial weights for the same seed).
+/// The multilayer perceptron of the Keras write-up, written by hand on spans:
+/// input 784 → Linear(256) → ReLU → (BatchNorm1d(256)) → Linear(10), softmax cross-entropy loss. With
+/// <c>useBatchNorm</c> the generated <see cref="HiddenNorm"/> normalizes the ReLU's output, as
+/// <c>Dense(256, activation="relu")</c> followed by <c>BatchNormalization()</c> does; otherwise the network is the same
+/// (same initial weights for the same seed).
 /// </summary>
 internal sealed class Mlp
 {
-    public const int Hidden = 128;
-    public const int HiddenLayers = 3;
+    public const int Hidden = 256;
 
-    private readonly Linear[] _linears;
-    private readonly HiddenNorm[]? _norms;
+    private readonly Linear _hidden, _output;
+    private readonly HiddenNorm? _norm;
     private readonly int _maxBatch;
-    // Per hidden layer l: z = Linear(a[l-1]), h = BatchNorm(z) (or z itself), a = ReLU(h).
-    private readonly float[][] _z, _h, _a;
-    private readonly float[] _logits, _gradLogits, _gradA, _gradH, _gradZ;
+    // z = Linear(x), a = ReLU(z), h = BatchNorm(a) (or a itself), logits = Linear(h); and their gradients.
+    private readonly float[] _z, _a, _h, _logits;
+    private readonly float[] _gradLogits, _gradH, _gradA;
 
     public Mlp(int inputs, int classes, bool useBatchNorm, int maxBatch, int seed)
     {
         var rng = new Random(seed);
         _maxBatch = maxBatch;
-        _linears = new Linear[HiddenLayers + 1];
-        for (int l = 0; l <= HiddenLayers; l++)
-            _linears[l] = new Linear(l == 0 ? inputs : Hidden, l == HiddenLayers ? classes : Hidden, rng);
-        _norms = useBatchNorm ? new HiddenNorm[HiddenLayers] : null;
-        _z = new float[HiddenLayers][];
-        _h = new float[HiddenLayers][];
-        _a = new float[HiddenLayers][];
-        for (int l = 0; l < HiddenLayers; l++)
-        {
-            if (_norms is not null) _norms[l] = new HiddenNorm();
-            _z[l] = new float[maxBatch * Hidden];
-            _h[l] = _norms is null ? _z[l] : new float[maxBatch * Hidden];
-            _a[l] = new float[maxBatch * Hidden];
-        }
+        _hidden = new Linear(inputs, Hidden, rng);
+        _output = new Linear(Hidden, classes, rng);
+        _norm = useBatchNorm ? new HiddenNorm() : null;
+        _z = new float[maxBatch * Hidden];
+        _a = new float[maxBatch * Hidden];
+        _h = _norm is null ? _a : new float[maxBatch * Hidden];
         _logits = new float[maxBatch * classes];
         _gradLogits = new float[maxBatch * classes];
-        _gradA = new float[maxBatch * Hidden];
         _gradH = new float[maxBatch * Hidden];
-        _gradZ = new float[maxBatch * Hidden];
+        _gradA = _norm is null ? _gradH : new float[maxBatch * Hidden];
         Classes = classes;
     }
 
     public int Classes { get; }
 
-    /// <summary>The generated batch-norm layers (one per hidden layer), or null for the plain network.</summary>
-    public HiddenNorm[]? Norms => _norms;
+    /// <summary>The generated batch-norm layer, or null for the plain network.</summary>
+    public HiddenNorm? Norm => _norm;
 
     /// <summary>Training mode uses batch statistics (and updates the running ones); eval mode uses running statistics.</summary>
     public bool Training
     {
         set
         {
-            if (_norms is null) return;
-            foreach (HiddenNorm norm in _norms) norm.Training = value;
+            if (_norm is not null) _norm.Training = value;
         }
     }
 
     /// <summary>Registers every trainable parameter with the optimizer (BatchNorm's Weight/Bias included).</summary>
     public void AddParametersTo(Sgd optimizer)
     {
-        foreach (Linear linear in _linears)
+        foreach (Linear linear in new[] { _hidden, _output })
         {
             optimizer.Add(linear.Weight, linear.WeightGrad);
             optimizer.Add(linear.Bias, linear.BiasGrad);
         }
-        if (_norms is null) return;
-        foreach (HiddenNorm norm in _norms)
-        {
-            optimizer.Add(norm.Weight, norm.WeightGrad);
-            optimizer.Add(norm.Bias, norm.BiasGrad);
-        }
+        if (_norm is null) return;
+        optimizer.Add(_norm.Weight, _norm.WeightGrad);
+        optimizer.Add(_norm.Bias, _norm.BiasGrad);
     }
 
-    /// <summary>Pre-BatchNorm activations of hidden layer <paramref name="layer"/> from the last Forward.</summary>
-    public ReadOnlySpan<float> PreNorm(int layer, int batch) => _z[layer].AsSpan(0, batch * Hidden);
+    /// <summary>The batch-norm layer's input (the ReLU's output) from the last Forward.</summary>
+    public ReadOnlySpan<float> PreNorm(int batch) => _a.AsSpan(0, batch * Hidden);
 
-    /// <summary>Output of hidden layer <paramref name="layer"/>'s BatchNorm from the last Forward.</summary>
-    public ReadOnlySpan<float> PostNorm(int layer, int batch) => _h[layer].AsSpan(0, batch * Hidden);
+    /// <summary>The batch-norm layer's output from the last Forward.</summary>
+    public ReadOnlySpan<float> PostNorm(int batch) => _h.AsSpan(0, batch * Hidden);
 
     /// <summary>Runs the network; returns the logits, row-major [batch, classes].</summary>
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> x, int batch)
     {
         if (batch > _maxBatch) throw new ArgumentOutOfRangeException(nameof(batch));
-        ReadOnlySpan<float> input = x;
-        for (int l = 0; l < HiddenLayers; l++)
-        {
-            Span<float> z = _z[l].AsSpan(0, batch * Hidden);
-            Span<float> h = _h[l].AsSpan(0, batch * Hidden);
-            Span<float> a = _a[l].AsSpan(0, batch * Hidden);
-            _linears[l].Forward(input, z, batch);
-            _norms?[l].Forward(z, h, batch);
-            for (int i = 0; i < a.Length; i++) a[i] = MathF.Max(h[i], 0f);
-            input = a;
-        }
+        Span<float> z = _z.AsSpan(0, batch * Hidden);
+        Span<float> a = _a.AsSpan(0, batch * Hidden);
+        _hidden.Forward(x, z, batch);
+        for (int i = 0; i < a.Length; i++) a[i] = MathF.Max(z[i], 0f);
+        _norm?.Forward(a, _h.AsSpan(0, batch * Hidden), batch);
         Span<float> logits = _logits.AsSpan(0, batch * Classes);
-        _linears[HiddenLayers].Forward(input, logits, batch);
+        _output.Forward(_h.AsSpan(0, batch * Hidden), logits, batch);
         return logits;
     }
 
@@ -106,39 +89,39 @@ internal sealed class Mlp
     /// One forward and backward pass with softmax cross-entropy; leaves the gradients in the layers.
     /// Returns the mean loss over the batch and counts the correct predictions.
     /// </summary>
-    public double ForwardBackward(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, int batch, out int correct)
+    public double ForwardBackward(ReadOnlySpan<float> x, ReadOnlySpan<byte> labels, int batch, out int correct)
     {
         ReadOnlySpan<float> logits = Forward(x, batch);
         Span<float> gradLogits = _gradLogits.AsSpan(0, batch * Classes);
         double loss = Loss.SoftmaxCrossEntropy(logits, labels, gradLogits, batch, Classes, out correct);
 
         // Backward, last layer first.
+        Span<float> gradH = _gradH.AsSpan(0, batch * Hidden);
         Span<float> gradA = _gradA.AsSpan(0, batch * Hidden);
-        _linears[HiddenLayers].Backward(_a[HiddenLayers - 1], gradLogits, gradA, batch);
-        for (int l = HiddenLayers - 1; l >= 0; l--)
-        {
-            Span<float> h = _h[l].AsSpan(0, batch * Hidden);
-            Span<float> gradH = _gradH.AsSpan(0, batch * Hidden);
-            // ReLU: the gradient passes where the input was positive.
-            for (int i = 0; i < gradH.Length; i++) gradH[i] = h[i] > 0f ? gradA[i] : 0f;
-            Span<float> gradZ = gradH;
-            if (_norms is not null)
-            {
-                gradZ = _gradZ.AsSpan(0, batch * Hidden);
-                // The generated backward: gradient through the batch statistics, plus WeightGrad/BiasGrad.
-                _norms[l].Backward(_z[l].AsSpan(0, batch * Hidden), gradH, gradZ, batch);
-            }
-            ReadOnlySpan<float> input = l == 0 ? x : _a[l - 1];
-            _linears[l].Backward(input, gradZ, l == 0 ? Span<float>.Empty : gradA, batch);
-        }
+        _output.Backward(_h.AsSpan(0, batch * Hidden), gradLogits, gradH, batch);
+        // The generated backward: the gradient through the batch statistics, plus WeightGrad/BiasGrad.
+        _norm?.Backward(_a.AsSpan(0, batch * Hidden), gradH, gradA, batch);
+        // ReLU: the gradient passes where its input was positive (in place: gradA becomes dLoss/dz).
+        ReadOnlySpan<float> z = _z.AsSpan(0, batch * Hidden);
+        for (int i = 0; i < gradA.Length; i++) if (z[i] <= 0f) gradA[i] = 0f;
+        _hidden.Backward(x, gradA, Span<float>.Empty, batch);
         return loss;
     }
 
-    /// <summary>Index of the largest logit of each row.</summary>
-    public static int ArgMax(ReadOnlySpan<float> row)
+    /// <summary>Mean loss and the confusion matrix over a whole data set, in chunks of <paramref name="batchSize"/>.</summary>
+    public (double Loss, ConfusionMatrix Confusion) Evaluate(LabeledImages data, int batchSize)
     {
-        int best = 0;
-        for (int k = 1; k < row.Length; k++) if (row[k] > row[best]) best = k;
-        return best;
+        double lossSum = 0;
+        var confusion = new ConfusionMatrix(Classes);
+        float[] grad = new float[batchSize * Classes];
+        for (int first = 0; first < data.Count; first += batchSize)
+        {
+            int batch = Math.Min(batchSize, data.Count - first);
+            ReadOnlySpan<float> logits = Forward(data.Pixels.AsSpan(first * MnistData.Pixels, batch * MnistData.Pixels), batch);
+            ReadOnlySpan<byte> labels = data.Labels.AsSpan(first, batch);
+            lossSum += batch * Loss.SoftmaxCrossEntropy(logits, labels, grad, batch, Classes, out _);
+            confusion.AddBatch(logits, labels);
+        }
+        return (lossSum / data.Count, confusion);
     }
 }

@@ -3,13 +3,19 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
+using BnGen.Samples.Mnist;
 using BnGen.Samples.Training;
 
-// Trains the same hand-written MLP twice on the same spirals, without and with generated BatchNorm layers,
-// prints a per-epoch table, charts the loss curves, evaluates on held-out data in inference mode and saves the
-// trained BatchNorm state for the Inference sample.
+// Trains the MLP of the Keras write-up on MNIST twice, without and with a generated BatchNorm layer (same initial
+// weights, same batches), prints a per-epoch table, charts the loss curves, evaluates on held-out digits in inference
+// mode (accuracy and macro-F1) and saves the trained BatchNorm state for the Inference sample.
 //
-//   dotnet run -c Release --project samples/BnGen.Samples.Training [-- --epochs N] [--lr X] [--batch N] [--train N] [--out DIR] [--quick]
+//   dotnet run -c Release --project samples/BnGen.Samples.Training [-- --epochs N] [--lr X] [--batch N] [--train N]
+//       [--data DIR] [--out DIR] [--quick]
+//
+// --data DIR: train on the official MNIST files in DIR (train-images-idx3-ubyte[.gz] etc.: 60,000 training images,
+// the 10,000 test images held out) instead of the 10,000 digits shipped in samples/data (8,000 / 2,000).
 
 var options = Options.Parse(args);
 if (options is null) return 1;
@@ -17,19 +23,29 @@ if (options is null) return 1;
 const int Seed = 7;
 int BatchSize = options.BatchSize;
 const double Momentum = 0.9;
-var train = new DigitData(options.TrainCount, noise: 0.25, seed: 1);
-var test = new DigitData(2000, noise: 0.25, seed: 2);
-int Classes = train.Classes;
+MnistSplit data;
+try
+{
+    data = MnistData.Load(options.DataDirectory);
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
+LabeledImages train = data.Train.Take(options.TrainCount), test = data.Test;
+const int Classes = MnistData.Classes;
 
-Console.WriteLine($"BnGen training sample: noisy {DigitData.Size}x{DigitData.Size} digit-like glyphs, {Classes} classes, {train.Count} training and {test.Count} held-out images");
-Console.WriteLine($"MLP {DigitData.Inputs} -> [{Mlp.Hidden} -> ReLU] x {Mlp.HiddenLayers} -> {Classes}, softmax cross-entropy, SGD lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)} momentum {Momentum}, batch {BatchSize}, {options.Epochs} epochs, seed {Seed}");
-Console.WriteLine($"Run A: plain MLP.  Run B: the same MLP (same initial weights) with a generated BatchNorm1d({Mlp.Hidden}) after each hidden Linear.");
+Console.WriteLine($"BnGen training sample: {data.Description}");
+Console.WriteLine($"{train.Count} training and {test.Count} held-out {MnistData.Size}x{MnistData.Size} images, {Classes} classes, grey levels scaled to [0, 1]");
+Console.WriteLine($"MLP {MnistData.Pixels} -> Dense {Mlp.Hidden} -> ReLU -> [BatchNorm1d({Mlp.Hidden})] -> Dense {Classes}, softmax cross-entropy, SGD lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)} momentum {Momentum}, batch {BatchSize}, {options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}, seed {Seed}");
+Console.WriteLine($"Run A: without BatchNorm.  Run B: the same MLP (same initial weights, same batches) with a generated BatchNorm1d({Mlp.Hidden}) after the ReLU.");
 Console.WriteLine();
 
 var runs = new[]
 {
-    new Run("without BatchNorm", new Mlp(DigitData.Inputs, Classes, useBatchNorm: false, BatchSize, Seed), options.LearningRate, Momentum),
-    new Run("with BatchNorm", new Mlp(DigitData.Inputs, Classes, useBatchNorm: true, BatchSize, Seed), options.LearningRate, Momentum),
+    new Run("without BatchNorm", new Mlp(MnistData.Pixels, Classes, useBatchNorm: false, BatchSize, Seed), options.LearningRate, Momentum),
+    new Run("with BatchNorm", new Mlp(MnistData.Pixels, Classes, useBatchNorm: true, BatchSize, Seed), options.LearningRate, Momentum),
 };
 
 Console.WriteLine("       |        without BatchNorm         |          with BatchNorm");
@@ -40,9 +56,11 @@ for (int epoch = 1; epoch <= options.Epochs; epoch++)
 {
     foreach (Run run in runs)
     {
-        run.TrainEpoch(train, BatchSize, epoch);
+        run.TrainEpoch(train, BatchSize);
         run.Model.Training = false;
-        run.TestAccuracies.Add(Run.Evaluate(run.Model, test, BatchSize).Accuracy);
+        (double testLoss, ConfusionMatrix testConfusion) = run.Model.Evaluate(test, BatchSize);
+        run.TestLosses.Add(testLoss);
+        run.TestAccuracies.Add(testConfusion.Accuracy);
         progress.Advance($"epoch {epoch}/{options.Epochs} {run.Name}");
     }
     progress.Clear();
@@ -52,45 +70,47 @@ for (int epoch = 1; epoch <= options.Epochs; epoch++)
 Console.WriteLine("(loss and train: mean over the epoch's batches in training mode; held-out: accuracy on the held-out set in inference mode)");
 Console.WriteLine();
 
-// Held-out evaluation: the BatchNorm layers switch to inference mode (running statistics, nothing updated).
+// Held-out evaluation: the BatchNorm layer switches to inference mode (running statistics, nothing updated).
 Console.WriteLine("Held-out evaluation (inference mode: BatchNorm uses its running statistics):");
-foreach (Run run in runs)
+var confusions = new ConfusionMatrix[runs.Length];
+for (int r = 0; r < runs.Length; r++)
 {
+    Run run = runs[r];
     run.Model.Training = false;
-    (double loss, double accuracy) = Run.Evaluate(run.Model, test, BatchSize);
+    (double loss, confusions[r]) = run.Model.Evaluate(test, BatchSize);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"  {run.Name,-18}  loss {loss:F4}  accuracy {accuracy:P1}  (training time {run.TotalSeconds:F2} s)"));
+        $"  {run.Name,-18}  loss {loss:F4}  accuracy {confusions[r].Accuracy:P1}  macro-F1 {confusions[r].MacroF1:P1}  (training time {run.TotalSeconds:F2} s)"));
 }
+Console.WriteLine();
+Console.WriteLine("  F1 per digit        " + string.Concat(Enumerable.Range(0, Classes).Select(c => $"{c,7}")));
+for (int r = 0; r < runs.Length; r++)
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  {runs[r].Name,-18}  {string.Concat(Enumerable.Range(0, Classes).Select(c => $"{confusions[r].F1(c),7:P1}"))}"));
 
 Directory.CreateDirectory(options.OutputDirectory);
 string chartPath = Path.GetFullPath(Path.Combine(options.OutputDirectory, "training-loss.png"));
-Chart.SaveLossCurves(chartPath, runs[0].Losses, runs[1].Losses, options.LearningRate);
+Chart.SaveLossCurves(chartPath, runs[0].Losses, runs[0].TestLosses, runs[1].Losses, runs[1].TestLosses, options.LearningRate, BatchSize);
 Console.WriteLine();
 Console.WriteLine($"Loss chart:  {chartPath}");
 
-// Save the trained BatchNorm layers, and a probe the Inference sample replays.
+// Save the trained BatchNorm layer, and a probe the Inference sample replays.
 Mlp model = runs[1].Model;
-HiddenNorm[] norms = model.Norms!;
+HiddenNorm norm = model.Norm!;
 const int ProbeBatch = 8;
-model.Forward(test.X.AsSpan(0, ProbeBatch * DigitData.Inputs), ProbeBatch); // still in inference mode
+model.Forward(test.Pixels.AsSpan(0, ProbeBatch * MnistData.Pixels), ProbeBatch); // still in inference mode
 var checkpoint = new Checkpoint
 {
     Features = HiddenNorm.Features,
     Epsilon = 1e-5,
     Momentum = 0.1,
     ProbeBatch = ProbeBatch,
-    ProbeInput = model.PreNorm(0, ProbeBatch).ToArray(),
-    ProbeOutput = model.PostNorm(0, ProbeBatch).ToArray(),
+    ProbeInput = model.PreNorm(ProbeBatch).ToArray(),
+    ProbeOutput = model.PostNorm(ProbeBatch).ToArray(),
 };
-for (int l = 0; l < norms.Length; l++)
-{
-    HiddenNorm norm = norms[l];
-    checkpoint.Layers.Add(NormState.From($"hidden{l + 1}", norm.Weight, norm.Bias, norm.RunningMean, norm.RunningVar,
-        norm.NumBatchesTracked));
-}
+checkpoint.Layers.Add(NormState.From("hidden1", norm.Weight, norm.Bias, norm.RunningMean, norm.RunningVar, norm.NumBatchesTracked));
 string checkpointPath = Checkpoint.DefaultPath(options.OutputDirectory);
 checkpoint.Save(checkpointPath);
-Console.WriteLine($"Checkpoint:  {checkpointPath}  (BatchNorm weight, bias, running mean/var of {norms.Length} layers; used by samples/BnGen.Samples.Inference)");
+Console.WriteLine($"Checkpoint:  {checkpointPath}  (BatchNorm weight, bias, running mean/var; used by samples/BnGen.Samples.Inference)");
 return 0;
 
 /// <summary>One network, its optimizer and its per-epoch history.</summary>
@@ -100,7 +120,7 @@ internal sealed class Run
     private readonly Random _shuffle = new(11); // both runs see the batches in the same order
     private int[] _order = [];
     private float[] _x = [];
-    private int[] _labels = [];
+    private byte[] _labels = [];
 
     public Run(string name, Mlp model, double learningRate, double momentum)
     {
@@ -115,17 +135,18 @@ internal sealed class Run
     public List<double> Losses { get; } = new();
     public List<double> Accuracies { get; } = new();
     public List<double> Times { get; } = new();
+    public List<double> TestLosses { get; } = new();
     public List<double> TestAccuracies { get; } = new();
     public double TotalSeconds { get; private set; }
 
-    public void TrainEpoch(DigitData data, int batchSize, int epoch)
+    public void TrainEpoch(LabeledImages data, int batchSize)
     {
         if (_order.Length != data.Count)
         {
             _order = new int[data.Count];
             for (int i = 0; i < _order.Length; i++) _order[i] = i;
-            _x = new float[batchSize * DigitData.Inputs];
-            _labels = new int[batchSize];
+            _x = new float[batchSize * MnistData.Pixels];
+            _labels = new byte[batchSize];
         }
         _shuffle.Shuffle(_order);
         Model.Training = true;
@@ -138,7 +159,7 @@ internal sealed class Run
             for (int n = 0; n < batchSize; n++)
             {
                 int i = _order[first + n];
-                data.X.AsSpan(i * DigitData.Inputs, DigitData.Inputs).CopyTo(_x.AsSpan(n * DigitData.Inputs));
+                data.Image(i).CopyTo(_x.AsSpan(n * MnistData.Pixels));
                 _labels[n] = data.Labels[i];
             }
             lossSum += Model.ForwardBackward(_x, _labels, batchSize, out int batchCorrect);
@@ -153,34 +174,19 @@ internal sealed class Run
         Accuracies.Add((double)correct / seen);
         Times.Add(elapsed.TotalMilliseconds);
     }
-
-    /// <summary>Mean loss and accuracy over a whole data set, in chunks of <paramref name="batchSize"/>.</summary>
-    public static (double Loss, double Accuracy) Evaluate(Mlp model, DigitData data, int batchSize)
-    {
-        double lossSum = 0;
-        int correct = 0;
-        float[] grad = new float[batchSize * data.Classes];
-        for (int first = 0; first < data.Count; first += batchSize)
-        {
-            int batch = Math.Min(batchSize, data.Count - first);
-            ReadOnlySpan<float> logits = model.Forward(data.X.AsSpan(first * DigitData.Inputs, batch * DigitData.Inputs), batch);
-            lossSum += batch * Loss.SoftmaxCrossEntropy(logits, data.Labels.AsSpan(first, batch), grad, batch, data.Classes,
-                out int batchCorrect);
-            correct += batchCorrect;
-        }
-        return (lossSum / data.Count, (double)correct / data.Count);
-    }
 }
 
 /// <summary>Command-line options.</summary>
-internal sealed record Options(int Epochs, double LearningRate, string OutputDirectory, int BatchSize, int TrainCount)
+internal sealed record Options(int Epochs, double LearningRate, string OutputDirectory, int BatchSize, int TrainCount,
+    string? DataDirectory)
 {
     public static Options? Parse(string[] args)
     {
-        int epochs = 15;
-        double learningRate = 0.15;
+        int epochs = 10;
+        double learningRate = 0.05;
         string output = Path.Combine("artifacts", "samples");
-        int batch = 64, trainCount = 20000;
+        string? data = null;
+        int batch = 64, trainCount = int.MaxValue;
         for (int i = 0; i < args.Length; i++)
         {
             string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -189,15 +195,16 @@ internal sealed record Options(int Epochs, double LearningRate, string OutputDir
                 case "--epochs" when int.TryParse(value, CultureInfo.InvariantCulture, out int e) && e > 0: epochs = e; i++; break;
                 case "--lr" when double.TryParse(value, CultureInfo.InvariantCulture, out double lr) && lr > 0: learningRate = lr; i++; break;
                 case "--out" when value is not null: output = value; i++; break;
+                case "--data" when value is not null: data = value; i++; break;
                 case "--batch" when int.TryParse(value, CultureInfo.InvariantCulture, out int b) && b > 1: batch = b; i++; break;
                 case "--train" when int.TryParse(value, CultureInfo.InvariantCulture, out int t) && t > 1: trainCount = t; i++; break;
-                case "--quick": epochs = 3; trainCount = 5000; break;
+                case "--quick": epochs = 3; trainCount = 2000; break;
                 default:
-                    Console.Error.WriteLine("usage: BnGen.Samples.Training [--epochs N] [--lr X] [--batch N] [--train N] [--out DIR] [--quick]");
+                    Console.Error.WriteLine("usage: BnGen.Samples.Training [--epochs N] [--lr X] [--batch N] [--train N] [--data DIR] [--out DIR] [--quick]");
                     return null;
             }
         }
-        return new Options(epochs, learningRate, output, batch, trainCount);
+        return new Options(epochs, learningRate, output, batch, trainCount, data);
     }
 }
 
