@@ -13,6 +13,7 @@ internal static class InstanceEmitter
         WriteBackward(w, c);
         StateEmitter.WriteResets(w, c);
         FoldingEmitter.WriteInstance(w, c);
+        StateDictEmitter.Write(w, c);
     }
 
     private static void WriteForward(CodeWriter w, EmitContext c)

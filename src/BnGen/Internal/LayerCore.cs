@@ -26,6 +26,12 @@ public sealed class LayerCore<T, TLayer>
     private long _numBatchesTracked;
     private int _maxDegreeOfParallelism = 1;
 
+    // n of the last batch-statistics forward: the global count when synchronized (Backward's n), else the local one.
+    private double _lastCount;
+
+    // The all-reduce of the last batch-statistics forward, which its Backward uses too; null when it ran unsynchronized.
+    private IAllReduce? _lastSync;
+
     /// <summary>γ = 1, β = 0, running mean 0, running variance 1, as a fresh PyTorch module.</summary>
     public LayerCore()
     {
@@ -115,8 +121,20 @@ public sealed class LayerCore<T, TLayer>
         double factor = !update ? 0d
             : layer.CumulativeAverage ? 1d / (_numBatchesTracked + 1)
             : layer.Momentum;
-        LayerKernels<T, TLayer>.ForwardTraining(layer, input, output, shape, Weight, Bias, _savedMean, _savedInvStd,
-            update ? RunningMean : default, update ? RunningVar : default, factor, _maxDegreeOfParallelism);
+        if (SyncStatistics is { } sync)
+        {
+            LayerKernels<T, TLayer>.ForwardTrainingSynced(layer, input, output, shape, Weight, Bias, _savedMean, _savedInvStd,
+                update ? RunningMean : default, update ? RunningVar : default, factor, _maxDegreeOfParallelism, sync, out double n);
+            _lastCount = n;
+            _lastSync = sync;
+        }
+        else
+        {
+            LayerKernels<T, TLayer>.ForwardTraining(layer, input, output, shape, Weight, Bias, _savedMean, _savedInvStd,
+                update ? RunningMean : default, update ? RunningVar : default, factor, _maxDegreeOfParallelism);
+            _lastCount = shape.PerChannel;
+            _lastSync = null;
+        }
         if (update)
         {
             _numBatchesTracked++;
@@ -143,7 +161,12 @@ public sealed class LayerCore<T, TLayer>
         {
             ThrowHelper.BackwardShapeMismatch(layerName, _lastShape.Describe(layer.Features), shape.Describe(layer.Features));
         }
-        if (_lastMode == 1)
+        if (_lastMode == 1 && _lastSync is { } sync)
+        {
+            LayerKernels<T, TLayer>.BackwardTrainingSynced(layer, input, gradOutput, gradInput, shape, Weight, Bias, _savedMean,
+                _savedInvStd, WeightGrad, BiasGrad, _maxDegreeOfParallelism, AccumulateGradients, sync, _lastCount);
+        }
+        else if (_lastMode == 1)
         {
             LayerKernels<T, TLayer>.BackwardTraining(layer, input, gradOutput, gradInput, shape, Weight, Bias, _savedMean,
                 _savedInvStd, WeightGrad, BiasGrad, _maxDegreeOfParallelism, AccumulateGradients);
@@ -181,6 +204,29 @@ public sealed class LayerCore<T, TLayer>
     /// <summary>Folds this layer's evaluation-mode transform into the preceding layer's parameters.</summary>
     public void FoldInto(Span<T> weight, Span<T> bias)
         => Folding.Fold<T, TLayer>(weight, bias, Weight, Bias, RunningMean, RunningVar);
+
+    /// <summary>
+    /// Loads PyTorch's keys of this layer (<c>{prefix}.weight</c>, <c>.bias</c>, <c>.running_mean</c>, <c>.running_var</c>,
+    /// <c>.num_batches_tracked</c>, those the layer has) from <paramref name="state"/>; strict, and all or nothing.
+    /// </summary>
+    public void LoadStateDict(StateDict state, string prefix, string layerName)
+    {
+        TLayer layer = default;
+        long count = LayerStateDict.Load(state, prefix, layerName, layer.Affine ? Weight : null, layer.Affine ? Bias : null,
+            layer.TrackRunningStats ? RunningMean : null, layer.TrackRunningStats ? RunningVar : null);
+        if (layer.TrackRunningStats)
+        {
+            _numBatchesTracked = count;
+        }
+    }
+
+    /// <summary>Writes this layer's keys into <paramref name="state"/> with PyTorch's names and dtypes.</summary>
+    public void SaveStateDict(StateDict state, string prefix)
+    {
+        TLayer layer = default;
+        LayerStateDict.Save(state, prefix, layer.Affine ? Weight : null, layer.Affine ? Bias : null,
+            layer.TrackRunningStats ? RunningMean : null, layer.TrackRunningStats ? RunningVar : null, _numBatchesTracked);
+    }
 
     private void Remember(TensorShape shape, int mode)
     {

@@ -15,7 +15,7 @@ namespace BnGen.Internal;
 /// <typeparam name="T">float or double.</typeparam>
 /// <typeparam name="TLayer">The layer's constants.</typeparam>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static unsafe class LayerKernels<T, TLayer>
+public static unsafe partial class LayerKernels<T, TLayer>
     where T : unmanaged
     where TLayer : unmanaged, ILayerConstants
 {
@@ -37,7 +37,7 @@ public static unsafe class LayerKernels<T, TLayer>
         {
             CheckFactor(exponentialAverageFactor);
         }
-        int degree = CheckDegree(maxDegreeOfParallelism);
+        int degree = Threads(CheckDegree(maxDegreeOfParallelism), layer, shape);
         CheckBatchStatistics(layer, shape);
 
         fixed (T* x = input, y = output, w = weight, b = bias, rm = runningMean, rv = runningVar)
@@ -74,7 +74,7 @@ public static unsafe class LayerKernels<T, TLayer>
         CheckParameters(layer, weight.Length, bias.Length);
         CheckPerFeature(layer, runningMean.Length, nameof(runningMean));
         CheckPerFeature(layer, runningVar.Length, nameof(runningVar));
-        int degree = CheckDegree(maxDegreeOfParallelism);
+        int degree = Threads(CheckDegree(maxDegreeOfParallelism), layer, shape);
 
         fixed (T* x = input, y = output, w = weight, b = bias, rm = runningMean, rv = runningVar)
         {
@@ -109,7 +109,7 @@ public static unsafe class LayerKernels<T, TLayer>
         CheckPerFeature(layer, savedMean.Length, nameof(savedMean));
         CheckPerFeature(layer, savedInvStd.Length, nameof(savedInvStd));
         CheckGradients(layer, weightGrad.Length, biasGrad.Length, out bool wantWeightGrad, out bool wantBiasGrad);
-        int degree = CheckDegree(maxDegreeOfParallelism);
+        int degree = Threads(CheckDegree(maxDegreeOfParallelism), layer, shape);
         CheckBatchStatistics(layer, shape);
 
         fixed (T* x = input, dy = gradOutput, dx = gradInput, w = weight, b = bias, wg = weightGrad, bg = biasGrad)
@@ -149,7 +149,7 @@ public static unsafe class LayerKernels<T, TLayer>
         CheckPerFeature(layer, runningMean.Length, nameof(runningMean));
         CheckPerFeature(layer, runningVar.Length, nameof(runningVar));
         CheckGradients(layer, weightGrad.Length, biasGrad.Length, out bool wantWeightGrad, out bool wantBiasGrad);
-        int degree = CheckDegree(maxDegreeOfParallelism);
+        int degree = Threads(CheckDegree(maxDegreeOfParallelism), layer, shape);
 
         fixed (T* x = input, dy = gradOutput, dx = gradInput, w = weight, b = bias, wg = weightGrad, bg = biasGrad)
         fixed (T* rm = runningMean, rv = runningVar)
@@ -281,8 +281,15 @@ public static unsafe class LayerKernels<T, TLayer>
             Finish.Affine(Gamma(ref j, f), Beta(ref j, f), j.Mean[f], j.InvStd[f], out j.Scales[f], out j.Shifts[f]);
         }
         RowSums(ref j, &RowKernels<T, TLayer, TAct>.GradientBlock, degree);
+        FinishRowsBackward(ref j);
+        ForkJoin.Run(job, &RowKernels<T, TLayer, TAct>.TrainingDxBlock, j.Blocks, degree);
+    }
+
+    /// <summary>From Σ dy' (Sums) and Σ dy' · (x − mean) (Squares): the parameter gradients and the per-feature dx terms.</summary>
+    private static void FinishRowsBackward(ref Job<T, TLayer> j)
+    {
         double n = j.N;
-        for (int f = 0; f < features; f++)
+        for (int f = 0; f < j.Features; f++)
         {
             double sumDy = j.Sums[f], sumDyXc = j.Squares[f], invStd = j.InvStd[f];
             if (j.WeightGrad != null)
@@ -300,7 +307,6 @@ public static unsafe class LayerKernels<T, TLayer>
             j.TermNegK[f] = terms.NegK;
             j.TermFactor[f] = terms.Factor;
         }
-        ForkJoin.Run(job, &RowKernels<T, TLayer, TAct>.TrainingDxBlock, j.Blocks, degree);
     }
 
     private static void BackwardInference<TAct>(ref Job<T, TLayer> j, int degree)
@@ -377,12 +383,20 @@ public static unsafe class LayerKernels<T, TLayer>
     /// when several threads will sum, and <paramref name="coefficientArrays"/> per-feature T arrays.
     /// </summary>
     private static void AllocateRows(ref Job<T, TLayer> j, int coefficientArrays, int degree)
+        => Allocate(ref j, coefficientArrays, degree, 0, out _);
+
+    /// <summary>
+    /// This call's scratch, carved from the thread's in one piece: pivots and the two sums per feature; the mean and invStd
+    /// when the caller gave none; per-block partials for NC and NHWC on several threads; <paramref name="coefficientArrays"/>
+    /// per-feature T arrays; then <paramref name="extraDoubles"/> more for the caller (<paramref name="extra"/>).
+    /// </summary>
+    private static void Allocate(ref Job<T, TLayer> j, int coefficientArrays, int degree, long extraDoubles, out double* extra)
     {
         long features = j.Features;
         bool partials = degree > 1 && j.Blocks > 1;
         bool statistics = j.Mean == null;
         long count = 3 * features + (statistics ? 2 * features : 0) + (partials ? 2L * j.Blocks * features : 0)
-            + coefficientArrays * features;
+            + coefficientArrays * features + extraDoubles;
         double* scratch = Scratch.Doubles(count);
         j.Pivots = scratch;
         j.Sums = scratch + features;
@@ -402,8 +416,11 @@ public static unsafe class LayerKernels<T, TLayer>
         // T values in double-sized slots: every array stays aligned for its element type.
         T* t = (T*)scratch;
         long step = features * sizeof(double) / sizeof(T);
-        j.Scales = t;
-        j.Shifts = t + step;
+        if (coefficientArrays >= 2)
+        {
+            j.Scales = t;
+            j.Shifts = t + step;
+        }
         if (coefficientArrays > 2)
         {
             j.TermMean = t + 2 * step;
@@ -411,10 +428,12 @@ public static unsafe class LayerKernels<T, TLayer>
             j.TermNegK = t + 4 * step;
             j.TermFactor = t + 5 * step;
         }
+        extra = scratch + coefficientArrays * features;
     }
 
     private static Job<T, TLayer> NewJob(TLayer layer, TensorShape shape, int degree)
     {
+        _ = degree;
         var job = new Job<T, TLayer>
         {
             Layer = layer,
@@ -432,7 +451,6 @@ public static unsafe class LayerKernels<T, TLayer>
         {
             job.Plane = (nint)shape.Plane;
         }
-        _ = degree;
         return job;
     }
 
@@ -544,6 +562,10 @@ public static unsafe class LayerKernels<T, TLayer>
         }
         return ForkJoin.Resolve(maxDegreeOfParallelism);
     }
+
+    /// <summary>The threads a call of this size gets: small tensors stay on the calling thread.</summary>
+    private static int Threads(int degree, TLayer layer, TensorShape shape)
+        => degree > 1 && shape.Count(layer.Features) >= ParallelThreshold ? degree : 1;
 
     private static void CheckBatchStatistics(TLayer layer, TensorShape shape)
     {
