@@ -155,6 +155,27 @@ partial class GlobalNorm
     [BnGenGeneratedCode("BnGen.Generator", "%VERSION%")]
     public void FoldInto(BnGenSpan weight, BnGenSpan bias) => _bnGen.FoldInto(weight, bias);
 
+    /// <summary>
+    /// Loads this layer's entries of a PyTorch state dict, <c>{prefix}.weight</c>, <c>.bias</c>, <c>.running_mean</c>, <c>.running_var</c>,
+    /// <c>.num_batches_tracked</c>, converting them to float as <c>load_state_dict</c> does. Strict: every key present with its shape and a
+    /// numeric dtype; otherwise nothing is written.
+    /// </summary>
+    /// <param name="state">The state dict, e.g. <c>StateDict.Load("model.safetensors")</c>.</param>
+    /// <param name="prefix">The module's name in the model, e.g. <c>"stem.bn1"</c>; empty for none.</param>
+    /// <exception cref="global::System.ArgumentException">A key is missing or has a wrong shape or dtype.</exception>
+    [BnGenGeneratedCode("BnGen.Generator", "%VERSION%")]
+    public void LoadStateDict(global::BnGen.StateDict state, string prefix)
+        => _bnGen.LoadStateDict(state, prefix, nameof(GlobalNorm));
+
+    /// <summary>
+    /// Writes this layer's entries into a PyTorch state dict: <c>{prefix}.weight</c>, <c>.bias</c>, <c>.running_mean</c>,
+    /// <c>.running_var</c>, <c>.num_batches_tracked</c>, as F32 (the count as I64), replacing keys that exist.
+    /// </summary>
+    /// <param name="state">The state dict; save it with <c>state.Save(path)</c>.</param>
+    /// <param name="prefix">The module's name in the model; empty for none.</param>
+    [BnGenGeneratedCode("BnGen.Generator", "%VERSION%")]
+    public void SaveStateDict(global::BnGen.StateDict state, string prefix) => _bnGen.SaveStateDict(state, prefix);
+
     /// <summary>Training-mode forward on the calling thread: the overload with <c>maxDegreeOfParallelism</c> = 1.</summary>
     [BnGenGeneratedCode("BnGen.Generator", "%VERSION%")]
     public static void ForwardTraining(BnGenReadOnlySpan input, BnGenSpan output, int batch, BnGenReadOnlySpan weight,
