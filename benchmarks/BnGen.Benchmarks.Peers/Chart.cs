@@ -75,30 +75,32 @@ public static class Chart
                 Enumerable.Range(0, results.Shapes.Count).Select(g => (double)g).ToArray(),
                 results.Shapes.Select(s => s.ShortName.Replace(' ', '\n')).ToArray());
             plot.Axes.Left.TickGenerator = LogTicks(low, high);
-            // Half a decade of headroom above the highest bar for the legend.
-            plot.Axes.SetLimits(-0.6, results.Shapes.Count - 0.4, low, high + 0.5);
+            plot.Axes.SetLimits(-0.6, results.Shapes.Count - 0.4, low, high);
             plot.Title($"{Ops.Title(op)} (roof: {Ops.Roof(op)})");
-            plot.YLabel("effective GB/s (log scale)");
+            plot.YLabel("effective GB/s");
             plot.Grid.XAxisStyle.MajorLineStyle.Width = 0;
-            if (panel == 0)
-            {
-                foreach (var s in series)
-                {
-                    plot.Legend.ManualItems.Add(new LegendItem { LabelText = s.Label, FillColor = s.Color });
-                }
-                plot.Legend.Orientation = Orientation.Horizontal;
-                plot.ShowLegend(Alignment.UpperCenter);
-            }
         }
-        plots[0].Title($"{Ops.Title(Ops.All[0])} (roof: {Ops.Roof(Ops.All[0])})\n{subtitle}");
-        // The multiplot starts with its first plot; the other three join it in a 2 × 2 grid.
-        var multiplot = new Multiplot(plots[0]);
-        foreach (Plot plot in plots.Skip(1))
+
+        // A header row (title and the one legend) above a 2 × 2 grid of panels: 11 grid rows, 1 for the header.
+        var header = new Plot();
+        header.Axes.Frameless();
+        header.HideGrid();
+        header.Title($"BnGen, libtorch, ONNX Runtime and the memory roof: effective GB/s (median, log scale)\n{subtitle}");
+        foreach (var s in series)
         {
-            multiplot.AddPlot(plot);
+            header.Legend.ManualItems.Add(new LegendItem { LabelText = s.Label, FillColor = s.Color });
         }
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(2, 2);
-        multiplot.SavePng(path, 1600, 1000);
+        header.ShowLegend(Alignment.LowerCenter, Orientation.Horizontal);
+        var layout = new ScottPlot.MultiplotLayouts.CustomGrid();
+        var multiplot = new Multiplot(header);
+        layout.Set(header, new GridCell(0, 0, 11, 2, 1, 2));
+        for (int panel = 0; panel < plots.Count; panel++)
+        {
+            multiplot.AddPlot(plots[panel]);
+            layout.Set(plots[panel], new GridCell(1 + panel / 2 * 5, panel % 2, 11, 2, 5, 1));
+        }
+        multiplot.Layout = layout;
+        multiplot.SavePng(path, 1600, 1100);
     }
 
     private static ScottPlot.TickGenerators.NumericManual LogTicks(int low, int high)
