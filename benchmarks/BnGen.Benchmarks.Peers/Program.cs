@@ -56,6 +56,11 @@ public static class Program
             List<Contender> contenders = Create(data, results, failures, allowMissing, only);
             try
             {
+                if (!quick && failures.Count > 0)
+                {
+                    // A full run that cannot write its summary stops at once; the quick mode goes on to show everything.
+                    break;
+                }
                 if (contenders.FirstOrDefault(c => c is BnGenContender { Name: "BnGen" }) is not BnGenContender bngen)
                 {
                     failures.Add($"{shape.Name}: BnGen itself is unavailable, nothing to check the peers against");
