@@ -85,8 +85,7 @@ public static class Program
                     GC.WaitForPendingFinalizers();
                     var samples = Measurement.Run(op, contenders.Where(c => c.Supports(op)).ToList(), settings);
                     results.Samples[(shape, op)] = samples;
-                    Console.WriteLine($"     {Ops.Label(op),-8} " + string.Join("  ", Report.ContenderOrder
-                        .Where(samples.ContainsKey).Select(name => $"{name} {samples[name].Median.ToString("F0", CultureInfo.InvariantCulture)}")) + " ns");
+                    Console.WriteLine($"     {Ops.Label(op),-8} " + string.Join("  ", Report.Ordered(samples.Keys).Select(name => $"{name} {samples[name].Median.ToString("F0", CultureInfo.InvariantCulture)}")) + " ns");
                 }
             }
             finally

@@ -50,9 +50,16 @@ public static class Report
         ("2T gain roof", "roof", "roof 2T"),
     };
 
+    /// <summary>The names in <see cref="ContenderOrder"/> first, any other (e.g. "BnGen 4T") after them.</summary>
+    public static IEnumerable<string> Ordered(IEnumerable<string> names)
+    {
+        var present = names.Distinct().ToList();
+        return ContenderOrder.Where(present.Contains).Concat(present.Where(name => !ContenderOrder.Contains(name)));
+    }
+
     public static string Build(Results results, Settings settings, string header)
     {
-        string[] contenders = ContenderOrder.Where(name => results.Samples.Values.Any(s => s.ContainsKey(name))).ToArray();
+        string[] contenders = Ordered(results.Samples.Values.SelectMany(s => s.Keys)).ToArray();
         var ratios = Ratios.Where(r => contenders.Contains(r.Numerator) && contenders.Contains(r.Denominator)).ToArray();
         var sb = new StringBuilder();
         sb.AppendLine(header);
