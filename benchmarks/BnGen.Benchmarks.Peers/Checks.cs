@@ -11,8 +11,11 @@ namespace BnGen.Benchmarks.Peers;
 /// </summary>
 public static class Checks
 {
-    /// <summary>Allowed |peer − BnGen| / scale per quantity; the reasoning is in docs/benchmarks-peers.md.</summary>
-    public static readonly IReadOnlyDictionary<string, double> Tolerances = new Dictionary<string, double>
+    /// <summary>
+    /// Allowed |peer − BnGen| / scale per quantity, before <see cref="Tolerance"/> widens it for long sums; the
+    /// reasoning is in docs/benchmarks-peers.md.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, double> BaseTolerances = new Dictionary<string, double>
     {
         ["y"] = 4e-6,
         ["dx"] = 4e-6,
@@ -20,10 +23,33 @@ public static class Checks
         ["runningVar"] = 2e-6,
         ["weightGrad"] = 1e-5,
         ["biasGrad"] = 1e-5,
+        // Only BnGen with more threads exposes them: statistics in double, as accurate as double sums.
+        ["savedMean"] = 1e-9,
+        ["savedInvStd"] = 1e-9,
     };
 
-    /// <summary>Worst error / scale seen per (contender, operation, quantity): the quick run prints them.</summary>
-    public static readonly Dictionary<(string Contender, Op Op, string Quantity), double> Worst = new();
+    /// <summary>One rounding of a float, 2⁻²⁴.</summary>
+    private const double FloatRounding = 1.0 / (1 << 24);
+
+    /// <summary>
+    /// The tolerance of a quantity on a shape: its base, raised to 4·√n float roundings (n = values per channel) when
+    /// the quantity comes from a sum over the channel's values — training outputs and gradients, running statistics,
+    /// parameter gradients. A peer that accumulates such a sum in float, one value after the other (libtorch's
+    /// channels-last statistics do), is off by about √n roundings.
+    /// </summary>
+    public static double Tolerance(string quantity, Op op, Shape shape)
+    {
+        double tolerance = BaseTolerances[quantity];
+        bool fromSums = quantity is "runningMean" or "runningVar" or "weightGrad" or "biasGrad"
+            || (quantity is "y" or "dx" && op is Op.TrainingForward or Op.TrainingBackward);
+        return fromSums ? Math.Max(tolerance, 4 * Math.Sqrt(shape.PerChannel) * FloatRounding) : tolerance;
+    }
+
+    /// <summary>
+    /// Per (contender, operation, quantity) over the shapes, the error / scale that came closest to its tolerance, and
+    /// that tolerance: the quick run prints them.
+    /// </summary>
+    public static readonly Dictionary<(string Contender, Op Op, string Quantity), (double Error, double Tolerance)> Worst = new();
 
     /// <summary>Runs one call of <paramref name="op"/> from the initial state and returns what it left.</summary>
     public static Outcome RunOnce(Contender contender, Op op)
@@ -79,7 +105,7 @@ public static class Checks
         {
             return $"{shape.Name} {peer} {Ops.Label(op)} {quantity}: {actual.Length} values, BnGen has {expected.Length}";
         }
-        double tolerance = Tolerances[quantity];
+        double tolerance = Tolerance(quantity, op, shape);
         double[] scale = Scale(shape, op, bngen, quantity, expected);
         double worst = 0;
         int worstIndex = 0;
@@ -93,11 +119,14 @@ public static class Checks
             }
         }
         var key = (peer, op, quantity);
-        Worst[key] = Math.Max(Worst.GetValueOrDefault(key), worst);
+        if (!Worst.TryGetValue(key, out var seen) || worst / tolerance > seen.Error / seen.Tolerance)
+        {
+            Worst[key] = (worst, tolerance);
+        }
         return worst <= tolerance
             ? null
             : $"{shape.Name} {peer} {Ops.Label(op)} {quantity}[{worstIndex}]: {actual[worstIndex]:R}, BnGen {expected[worstIndex]:R} "
-              + $"(error / scale {worst:E2} > tolerance {tolerance:E0})";
+              + $"(error / scale {worst:E2} > tolerance {tolerance:E1})";
     }
 
     /// <summary>

@@ -158,12 +158,14 @@ public static class Program
     private static void PrintWorstErrors()
     {
         Console.WriteLine();
-        Console.WriteLine("Largest error / scale per peer and quantity over the shapes (tolerance in brackets):");
+        Console.WriteLine("Per peer and quantity, the error / scale closest to its tolerance over the shapes [that tolerance]:");
         foreach (var group in Checks.Worst.GroupBy(kv => (kv.Key.Contender, kv.Key.Op)).OrderBy(g => g.Key.Contender).ThenBy(g => g.Key.Op))
         {
             Console.WriteLine($"  {group.Key.Contender,-13} {Ops.Label(group.Key.Op),-8} " + string.Join("  ", group.Select(kv
-                => $"{kv.Key.Quantity} {kv.Value.ToString("E1", CultureInfo.InvariantCulture)} [{Checks.Tolerances[kv.Key.Quantity]:E0}]")));
+                => $"{kv.Key.Quantity} {E(kv.Value.Error)} [{E(kv.Value.Tolerance)}]")));
         }
+
+        static string E(double value) => value.ToString("0.0E+0", CultureInfo.InvariantCulture);
     }
 
     private static string? Option(string[] args, string name)
