@@ -9,13 +9,15 @@ namespace BnGen.Benchmarks;
 /// The least memory traffic each operation needs, on the same element count and buffers: "r2w1" reads x twice and writes
 /// y once (a sum pass, then y = x·a + b), "r2r2w1" reads x and dy twice and writes dx once (Σdy and Σdy·x, then
 /// dx = dy·a + x·b + c). Plain Vector&lt;T&gt; loops with independent accumulators; no statistics worth the name.
+/// Spans, so that the peers benchmark (benchmarks/BnGen.Benchmarks.Peers, which links this file) can run the same passes
+/// on its 64-byte aligned buffers.
 /// </summary>
 public static class Roofs
 {
-    public static void R2W1<T>(T[] xs, T[] ys) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void R2W1<T>(ReadOnlySpan<T> xs, Span<T> ys) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ref T x = ref MemoryMarshal.GetArrayDataReference(xs);
-        ref T y = ref MemoryMarshal.GetArrayDataReference(ys);
+        ref T x = ref MemoryMarshal.GetReference(xs);
+        ref T y = ref MemoryMarshal.GetReference(ys);
         int length = xs.Length;
         int count = Vector<T>.Count;
         Vector<T> s0 = Vector<T>.Zero, s1 = Vector<T>.Zero, s2 = Vector<T>.Zero, s3 = Vector<T>.Zero;
@@ -46,11 +48,11 @@ public static class Roofs
         }
     }
 
-    public static void R2R2W1<T>(T[] xs, T[] dys, T[] dxs) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void R2R2W1<T>(ReadOnlySpan<T> xs, ReadOnlySpan<T> dys, Span<T> dxs) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ref T x = ref MemoryMarshal.GetArrayDataReference(xs);
-        ref T dy = ref MemoryMarshal.GetArrayDataReference(dys);
-        ref T dx = ref MemoryMarshal.GetArrayDataReference(dxs);
+        ref T x = ref MemoryMarshal.GetReference(xs);
+        ref T dy = ref MemoryMarshal.GetReference(dys);
+        ref T dx = ref MemoryMarshal.GetReference(dxs);
         int length = xs.Length;
         int count = Vector<T>.Count;
         Vector<T> s0 = Vector<T>.Zero, s1 = Vector<T>.Zero, d0 = Vector<T>.Zero, d1 = Vector<T>.Zero;
