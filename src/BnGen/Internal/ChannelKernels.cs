@@ -97,7 +97,7 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
         nint plane = j.Plane, offset = c * plane, stride = j.Layer.Features * plane;
         if (j.WeightGrad != null || j.BiasGrad != null)
         {
-            RunSums.EvalGradients<T, TAct>(ref j.X[offset], ref j.Dy[offset], ref j.Dx[offset], j.Batch, plane, stride, offset,
+            RunSums.Gradients<T, TAct>(ref j.X[offset], ref j.Dy[offset], ref j.Dx[offset], j.Batch, plane, stride, offset,
                 mean, scale, shift, scale, out double sumDy, out double sumDyXc);
             if (j.WeightGrad != null)
             {
@@ -138,8 +138,8 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
     {
         Finish.Affine(Gamma(ref j, c), Beta(ref j, c), j.Mean[c], j.InvStd[c], out T scale, out T shift);
         nint plane = j.Plane, offset = c * plane;
-        RunSums.Gradients<T, TAct>(ref j.X[offset], ref j.Dy[offset], j.Batch, plane, j.Layer.Features * plane, offset,
-            j.Mean[c], scale, shift, out sumDy, out sumDyXc);
+        RunSums.Gradients<T, TAct>(ref j.X[offset], ref j.Dy[offset], ref Unsafe.NullRef<T>(), j.Batch, plane,
+            j.Layer.Features * plane, offset, j.Mean[c], scale, shift, default, out sumDy, out sumDyXc);
     }
 
     private static void TrainingDx(ref Job<T, TLayer> j, int c, double sumDy, double sumDyXc)

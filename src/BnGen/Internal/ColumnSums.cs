@@ -1,12 +1,13 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace BnGen.Internal;
 
 /// <summary>
 /// Per-feature sums down the columns of a block of rows (NC, NHWC: <c>rows</c> rows of <c>features</c> values). Every
 /// feature is summed over the rows in row order, from +0, so the result does not depend on how many features a vector
-/// holds: 16 features at a time in the lanes of <see cref="ILanes{TSelf}"/>, the last <c>features mod 16</c> one by one
-/// with the same operations. Each function adds one block's sums to the running totals its caller keeps.
+/// holds: 16 features at a time, as the 16 lanes of <see cref="RunSums"/>' accumulators, the last <c>features mod 16</c>
+/// one by one with the same operations. Each function adds one block's sums to the running totals its caller keeps.
 /// </summary>
 internal static class ColumnSums
 {
@@ -14,88 +15,98 @@ internal static class ColumnSums
     public static void Statistics<T>(ref T x, nint rows, nint features, ref double pivots, ref double sums, ref double squares)
         where T : unmanaged
     {
-        if (Lanes512.IsHardwareAccelerated)
+        if (Doubles512.IsAccelerated)
         {
-            Statistics<T, Lanes512>(ref x, rows, features, ref pivots, ref sums, ref squares);
+            Statistics<T, Doubles512, Vector512<double>>(ref x, rows, features, ref pivots, ref sums, ref squares);
         }
-        else if (Lanes256.IsHardwareAccelerated)
+        else if (Doubles256.IsAccelerated)
         {
-            Statistics<T, Lanes256>(ref x, rows, features, ref pivots, ref sums, ref squares);
-        }
-        else
-        {
-            Statistics<T, Lanes128>(ref x, rows, features, ref pivots, ref sums, ref squares);
-        }
-    }
-
-    /// <summary>Adds Σ dy' and Σ dy' · (x − mean) per feature, dy' being dy gated by ReLU when <typeparamref name="TAct"/> says so.</summary>
-    public static void Gradients<T, TAct>(ref T x, ref T dy, nint rows, nint features, ref double means, ref T scales,
-        ref T shifts, ref double sumDy, ref double sumDyXc)
-        where T : unmanaged
-        where TAct : struct, IActivation
-    {
-        if (Lanes512.IsHardwareAccelerated)
-        {
-            Gradients<T, TAct, Lanes512>(ref x, ref dy, ref Unsafe.NullRef<T>(), rows, features, ref means, ref scales, ref shifts,
-                ref Unsafe.NullRef<T>(), ref sumDy, ref sumDyXc);
-        }
-        else if (Lanes256.IsHardwareAccelerated)
-        {
-            Gradients<T, TAct, Lanes256>(ref x, ref dy, ref Unsafe.NullRef<T>(), rows, features, ref means, ref scales, ref shifts,
-                ref Unsafe.NullRef<T>(), ref sumDy, ref sumDyXc);
+            Statistics<T, Doubles256, Vector256<double>>(ref x, rows, features, ref pivots, ref sums, ref squares);
         }
         else
         {
-            Gradients<T, TAct, Lanes128>(ref x, ref dy, ref Unsafe.NullRef<T>(), rows, features, ref means, ref scales, ref shifts,
-                ref Unsafe.NullRef<T>(), ref sumDy, ref sumDyXc);
+            Statistics<T, Doubles128, Vector128<double>>(ref x, rows, features, ref pivots, ref sums, ref squares);
         }
     }
 
     /// <summary>
-    /// The evaluation-mode backward of a block of rows in one pass: dx = dy' · factors per feature, and the sums of
-    /// <see cref="Gradients{T, TAct}"/>. <paramref name="dx"/> may be the same memory as <paramref name="dy"/>.
+    /// Adds Σ dy' and Σ dy' · (x − mean) per feature, dy' being dy gated by ReLU when <typeparamref name="TAct"/> says so
+    /// (per-feature <paramref name="scales"/>, <paramref name="shifts"/>); with <paramref name="dx"/> not null, also writes
+    /// dx = dy' · factors (the evaluation-mode backward, in one pass; dx may be dy).
     /// </summary>
-    public static void EvalGradients<T, TAct>(ref T x, ref T dy, ref T dx, nint rows, nint features, ref double means,
+    public static void Gradients<T, TAct>(ref T x, ref T dy, ref T dx, nint rows, nint features, ref double means,
         ref T scales, ref T shifts, ref T factors, ref double sumDy, ref double sumDyXc)
         where T : unmanaged
         where TAct : struct, IActivation
     {
-        if (Lanes512.IsHardwareAccelerated)
+        if (Doubles512.IsAccelerated)
         {
-            Gradients<T, TAct, Lanes512>(ref x, ref dy, ref dx, rows, features, ref means, ref scales, ref shifts, ref factors,
+            Gradients<T, TAct, Doubles512, Vector512<double>>(ref x, ref dy, ref dx, rows, features, ref means, ref scales, ref shifts, ref factors,
                 ref sumDy, ref sumDyXc);
         }
-        else if (Lanes256.IsHardwareAccelerated)
+        else if (Doubles256.IsAccelerated)
         {
-            Gradients<T, TAct, Lanes256>(ref x, ref dy, ref dx, rows, features, ref means, ref scales, ref shifts, ref factors,
+            Gradients<T, TAct, Doubles256, Vector256<double>>(ref x, ref dy, ref dx, rows, features, ref means, ref scales, ref shifts, ref factors,
                 ref sumDy, ref sumDyXc);
         }
         else
         {
-            Gradients<T, TAct, Lanes128>(ref x, ref dy, ref dx, rows, features, ref means, ref scales, ref shifts, ref factors,
+            Gradients<T, TAct, Doubles128, Vector128<double>>(ref x, ref dy, ref dx, rows, features, ref means, ref scales, ref shifts, ref factors,
                 ref sumDy, ref sumDyXc);
         }
     }
 
-    internal static void Statistics<T, TLanes>(ref T x, nint rows, nint features, ref double pivots, ref double sums,
+    internal static void Statistics<T, TW, TVec>(ref T x, nint rows, nint features, ref double pivots, ref double sums,
         ref double squares)
         where T : unmanaged
-        where TLanes : struct, ILanes<TLanes>
+        where TW : struct, IDoubles<TVec>
+        where TVec : struct
     {
         nint whole = features & ~(nint)15;
+        int n = TW.Count;
         for (nint j = 0; j < whole; j += 16)
         {
-            TLanes p = TLanes.Load(ref Unsafe.Add(ref pivots, j));
-            TLanes s1 = TLanes.Zero, s2 = TLanes.Zero;
+            Vectors<double, TW, TVec>(true, ref Unsafe.Add(ref pivots, j), out TVec p0, out TVec p1, out TVec p2, out TVec p3,
+                out TVec p4, out TVec p5, out TVec p6, out TVec p7);
+            TVec a0 = TW.Zero, a1 = TW.Zero, a2 = TW.Zero, a3 = TW.Zero, a4 = TW.Zero, a5 = TW.Zero, a6 = TW.Zero, a7 = TW.Zero;
+            TVec b0 = TW.Zero, b1 = TW.Zero, b2 = TW.Zero, b3 = TW.Zero, b4 = TW.Zero, b5 = TW.Zero, b6 = TW.Zero, b7 = TW.Zero;
             ref T column = ref Unsafe.Add(ref x, j);
             for (nint r = 0; r < rows; r++)
             {
-                TLanes d = TLanes.Load(ref Unsafe.Add(ref column, r * features)) - p;
-                s1 += d;
-                s2 = TLanes.FusedMultiplyAdd(d, d, s2);
+                ref T c = ref Unsafe.Add(ref column, r * features);
+                TVec d0 = TW.Subtract(TW.Load(ref Unsafe.Add(ref c, 0 * n)), p0);
+                a0 = TW.Add(a0, d0);
+                b0 = TW.Fma(d0, d0, b0);
+                TVec d1 = TW.Subtract(TW.Load(ref Unsafe.Add(ref c, 1 * n)), p1);
+                a1 = TW.Add(a1, d1);
+                b1 = TW.Fma(d1, d1, b1);
+                if (n < 8)
+                {
+                    TVec d2 = TW.Subtract(TW.Load(ref Unsafe.Add(ref c, 2 * n)), p2);
+                    a2 = TW.Add(a2, d2);
+                    b2 = TW.Fma(d2, d2, b2);
+                    TVec d3 = TW.Subtract(TW.Load(ref Unsafe.Add(ref c, 3 * n)), p3);
+                    a3 = TW.Add(a3, d3);
+                    b3 = TW.Fma(d3, d3, b3);
+                }
+                if (n < 4)
+                {
+                    TVec d4 = TW.Subtract(TW.Load(ref Unsafe.Add(ref c, 4 * n)), p4);
+                    a4 = TW.Add(a4, d4);
+                    b4 = TW.Fma(d4, d4, b4);
+                    TVec d5 = TW.Subtract(TW.Load(ref Unsafe.Add(ref c, 5 * n)), p5);
+                    a5 = TW.Add(a5, d5);
+                    b5 = TW.Fma(d5, d5, b5);
+                    TVec d6 = TW.Subtract(TW.Load(ref Unsafe.Add(ref c, 6 * n)), p6);
+                    a6 = TW.Add(a6, d6);
+                    b6 = TW.Fma(d6, d6, b6);
+                    TVec d7 = TW.Subtract(TW.Load(ref Unsafe.Add(ref c, 7 * n)), p7);
+                    a7 = TW.Add(a7, d7);
+                    b7 = TW.Fma(d7, d7, b7);
+                }
             }
-            AddTo(s1, ref Unsafe.Add(ref sums, j));
-            AddTo(s2, ref Unsafe.Add(ref squares, j));
+            AddTo<TW, TVec>(ref Unsafe.Add(ref sums, j), a0, a1, a2, a3, a4, a5, a6, a7);
+            AddTo<TW, TVec>(ref Unsafe.Add(ref squares, j), b0, b1, b2, b3, b4, b5, b6, b7);
         }
         for (nint j = whole; j < features; j++)
         {
@@ -113,35 +124,107 @@ internal static class ColumnSums
         }
     }
 
-    /// <summary>Both gradient passes; with <paramref name="dx"/> not null, also writes dx = dy' · factors.</summary>
-    internal static void Gradients<T, TAct, TLanes>(ref T x, ref T dy, ref T dx, nint rows, nint features, ref double means,
+    internal static void Gradients<T, TAct, TW, TVec>(ref T x, ref T dy, ref T dx, nint rows, nint features, ref double means,
         ref T scales, ref T shifts, ref T factors, ref double sumDy, ref double sumDyXc)
         where T : unmanaged
         where TAct : struct, IActivation
-        where TLanes : struct, ILanes<TLanes>
+        where TW : struct, IDoubles<TVec>
+        where TVec : struct
     {
         bool store = !Unsafe.IsNullRef(ref dx);
         nint whole = features & ~(nint)15;
+        int n = TW.Count;
         for (nint j = 0; j < whole; j += 16)
         {
-            TLanes m = TLanes.Load(ref Unsafe.Add(ref means, j));
-            TLanes s1 = TLanes.Zero, s2 = TLanes.Zero;
-            var k = Coefficients<T>.Columns(ref Unsafe.Add(ref scales, j), ref Unsafe.Add(ref shifts, j),
-                ref store ? ref Unsafe.Add(ref factors, j) : ref Unsafe.NullRef<T>());
+            Vectors<double, TW, TVec>(true, ref Unsafe.Add(ref means, j), out TVec m0, out TVec m1, out TVec m2, out TVec m3,
+                out TVec m4, out TVec m5, out TVec m6, out TVec m7);
+            Vectors<T, TW, TVec>(TAct.Relu, ref Unsafe.Add(ref scales, j), out TVec s0, out TVec s1, out TVec s2, out TVec s3,
+                out TVec s4, out TVec s5, out TVec s6, out TVec s7);
+            Vectors<T, TW, TVec>(TAct.Relu, ref Unsafe.Add(ref shifts, j), out TVec h0, out TVec h1, out TVec h2, out TVec h3,
+                out TVec h4, out TVec h5, out TVec h6, out TVec h7);
+            Vectors<T, TW, TVec>(store, ref Unsafe.Add(ref factors, j), out TVec f0, out TVec f1, out TVec f2, out TVec f3,
+                out TVec f4, out TVec f5, out TVec f6, out TVec f7);
+            TVec a0 = TW.Zero, a1 = TW.Zero, a2 = TW.Zero, a3 = TW.Zero, a4 = TW.Zero, a5 = TW.Zero, a6 = TW.Zero, a7 = TW.Zero;
+            TVec b0 = TW.Zero, b1 = TW.Zero, b2 = TW.Zero, b3 = TW.Zero, b4 = TW.Zero, b5 = TW.Zero, b6 = TW.Zero, b7 = TW.Zero;
             for (nint r = 0; r < rows; r++)
             {
                 nint at = r * features + j;
-                ref T xi = ref Unsafe.Add(ref x, at);
-                ref T dyi = ref Unsafe.Add(ref dy, at);
-                TLanes g = store
-                    ? TLanes.LoadScaleStore(ref dyi, ref xi, k, TAct.Relu, ref Unsafe.Add(ref dx, at))
-                    : TAct.Relu ? TLanes.LoadGated(ref dyi, ref xi, k) : TLanes.Load(ref dyi);
-                TLanes xc = TLanes.Load(ref xi) - m;
-                s1 += g;
-                s2 = TLanes.FusedMultiplyAdd(g, xc, s2);
+                ref T cx = ref Unsafe.Add(ref x, at);
+                ref T cdy = ref Unsafe.Add(ref dy, at);
+                ref T cdx = ref store ? ref Unsafe.Add(ref dx, at) : ref Unsafe.NullRef<T>();
+                TVec g0 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 0 * n), ref Unsafe.Add(ref cx, 0 * n), s0, h0)
+                    : TW.Load(ref Unsafe.Add(ref cdy, 0 * n));
+                if (store)
+                {
+                    TW.StoreScaled(g0, f0, ref Unsafe.Add(ref cdx, 0 * n));
+                }
+                a0 = TW.Add(a0, g0);
+                b0 = TW.Fma(g0, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 0 * n)), m0), b0);
+                TVec g1 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 1 * n), ref Unsafe.Add(ref cx, 1 * n), s1, h1)
+                    : TW.Load(ref Unsafe.Add(ref cdy, 1 * n));
+                if (store)
+                {
+                    TW.StoreScaled(g1, f1, ref Unsafe.Add(ref cdx, 1 * n));
+                }
+                a1 = TW.Add(a1, g1);
+                b1 = TW.Fma(g1, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 1 * n)), m1), b1);
+                if (n < 8)
+                {
+                    TVec g2 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 2 * n), ref Unsafe.Add(ref cx, 2 * n), s2, h2)
+                        : TW.Load(ref Unsafe.Add(ref cdy, 2 * n));
+                    if (store)
+                    {
+                        TW.StoreScaled(g2, f2, ref Unsafe.Add(ref cdx, 2 * n));
+                    }
+                    a2 = TW.Add(a2, g2);
+                    b2 = TW.Fma(g2, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 2 * n)), m2), b2);
+                    TVec g3 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 3 * n), ref Unsafe.Add(ref cx, 3 * n), s3, h3)
+                        : TW.Load(ref Unsafe.Add(ref cdy, 3 * n));
+                    if (store)
+                    {
+                        TW.StoreScaled(g3, f3, ref Unsafe.Add(ref cdx, 3 * n));
+                    }
+                    a3 = TW.Add(a3, g3);
+                    b3 = TW.Fma(g3, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 3 * n)), m3), b3);
+                }
+                if (n < 4)
+                {
+                    TVec g4 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 4 * n), ref Unsafe.Add(ref cx, 4 * n), s4, h4)
+                        : TW.Load(ref Unsafe.Add(ref cdy, 4 * n));
+                    if (store)
+                    {
+                        TW.StoreScaled(g4, f4, ref Unsafe.Add(ref cdx, 4 * n));
+                    }
+                    a4 = TW.Add(a4, g4);
+                    b4 = TW.Fma(g4, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 4 * n)), m4), b4);
+                    TVec g5 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 5 * n), ref Unsafe.Add(ref cx, 5 * n), s5, h5)
+                        : TW.Load(ref Unsafe.Add(ref cdy, 5 * n));
+                    if (store)
+                    {
+                        TW.StoreScaled(g5, f5, ref Unsafe.Add(ref cdx, 5 * n));
+                    }
+                    a5 = TW.Add(a5, g5);
+                    b5 = TW.Fma(g5, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 5 * n)), m5), b5);
+                    TVec g6 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 6 * n), ref Unsafe.Add(ref cx, 6 * n), s6, h6)
+                        : TW.Load(ref Unsafe.Add(ref cdy, 6 * n));
+                    if (store)
+                    {
+                        TW.StoreScaled(g6, f6, ref Unsafe.Add(ref cdx, 6 * n));
+                    }
+                    a6 = TW.Add(a6, g6);
+                    b6 = TW.Fma(g6, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 6 * n)), m6), b6);
+                    TVec g7 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 7 * n), ref Unsafe.Add(ref cx, 7 * n), s7, h7)
+                        : TW.Load(ref Unsafe.Add(ref cdy, 7 * n));
+                    if (store)
+                    {
+                        TW.StoreScaled(g7, f7, ref Unsafe.Add(ref cdx, 7 * n));
+                    }
+                    a7 = TW.Add(a7, g7);
+                    b7 = TW.Fma(g7, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 7 * n)), m7), b7);
+                }
             }
-            AddTo(s1, ref Unsafe.Add(ref sumDy, j));
-            AddTo(s2, ref Unsafe.Add(ref sumDyXc, j));
+            AddTo<TW, TVec>(ref Unsafe.Add(ref sumDy, j), a0, a1, a2, a3, a4, a5, a6, a7);
+            AddTo<TW, TVec>(ref Unsafe.Add(ref sumDyXc, j), b0, b1, b2, b3, b4, b5, b6, b7);
         }
         for (nint j = whole; j < features; j++)
         {
@@ -172,8 +255,45 @@ internal static class ColumnSums
         }
     }
 
+    /// <summary>16 per-feature values (T or double) as 16 / Count double vectors, when <paramref name="wanted"/> (else unread).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddTo<TLanes>(TLanes lanes, ref double totals)
-        where TLanes : struct, ILanes<TLanes>
-        => TLanes.Store(TLanes.Load(ref totals) + lanes, ref totals);
+    private static void Vectors<TE, TW, TVec>(bool wanted, ref TE values, out TVec v0, out TVec v1, out TVec v2, out TVec v3,
+        out TVec v4, out TVec v5, out TVec v6, out TVec v7)
+        where TE : unmanaged
+        where TW : struct, IDoubles<TVec>
+        where TVec : struct
+    {
+        int n = TW.Count;
+        v0 = wanted ? TW.Load(ref values) : default;
+        v1 = wanted ? TW.Load(ref Unsafe.Add(ref values, n)) : default;
+        v2 = wanted && n < 8 ? TW.Load(ref Unsafe.Add(ref values, 2 * n)) : default;
+        v3 = wanted && n < 8 ? TW.Load(ref Unsafe.Add(ref values, 3 * n)) : default;
+        v4 = wanted && n < 4 ? TW.Load(ref Unsafe.Add(ref values, 4 * n)) : default;
+        v5 = wanted && n < 4 ? TW.Load(ref Unsafe.Add(ref values, 5 * n)) : default;
+        v6 = wanted && n < 4 ? TW.Load(ref Unsafe.Add(ref values, 6 * n)) : default;
+        v7 = wanted && n < 4 ? TW.Load(ref Unsafe.Add(ref values, 7 * n)) : default;
+    }
+
+    /// <summary>Adds the 16 lanes, held in 16 / Count vectors, to the totals of 16 consecutive features.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo<TW, TVec>(ref double totals, TVec v0, TVec v1, TVec v2, TVec v3, TVec v4, TVec v5, TVec v6, TVec v7)
+        where TW : struct, IDoubles<TVec>
+        where TVec : struct
+    {
+        int n = TW.Count;
+        TW.Store(TW.Add(TW.Load(ref totals), v0), ref totals);
+        TW.Store(TW.Add(TW.Load(ref Unsafe.Add(ref totals, n)), v1), ref Unsafe.Add(ref totals, n));
+        if (n < 8)
+        {
+            TW.Store(TW.Add(TW.Load(ref Unsafe.Add(ref totals, 2 * n)), v2), ref Unsafe.Add(ref totals, 2 * n));
+            TW.Store(TW.Add(TW.Load(ref Unsafe.Add(ref totals, 3 * n)), v3), ref Unsafe.Add(ref totals, 3 * n));
+        }
+        if (n < 4)
+        {
+            TW.Store(TW.Add(TW.Load(ref Unsafe.Add(ref totals, 4 * n)), v4), ref Unsafe.Add(ref totals, 4 * n));
+            TW.Store(TW.Add(TW.Load(ref Unsafe.Add(ref totals, 5 * n)), v5), ref Unsafe.Add(ref totals, 5 * n));
+            TW.Store(TW.Add(TW.Load(ref Unsafe.Add(ref totals, 6 * n)), v6), ref Unsafe.Add(ref totals, 6 * n));
+            TW.Store(TW.Add(TW.Load(ref Unsafe.Add(ref totals, 7 * n)), v7), ref Unsafe.Add(ref totals, 7 * n));
+        }
+    }
 }

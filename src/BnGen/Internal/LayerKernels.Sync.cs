@@ -171,9 +171,9 @@ public static unsafe partial class LayerKernels<T, TLayer>
         void* job = System.Runtime.CompilerServices.Unsafe.AsPointer(ref j);
         if (rows)
         {
-            for (int f = 0; f < features; f++)
+            if (TAct.Relu)
             {
-                Finish.Affine(Gamma(ref j, f), Beta(ref j, f), j.Mean[f], j.InvStd[f], out j.Scales[f], out j.Shifts[f]);
+                FinishRows.Affine(features, j.Mean, j.InvStd, j.Weight, j.Bias, j.Scales, j.Shifts);
             }
             RowSums(ref j, &RowKernels<T, TLayer, TAct>.GradientBlock, degree);
         }

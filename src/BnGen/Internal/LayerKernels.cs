@@ -197,38 +197,19 @@ public static unsafe partial class LayerKernels<T, TLayer>
         }
         RowSums(ref j, &RowKernels<T, TLayer, TAct>.StatisticsBlock, degree);
         double n = j.N;
-        bool anyExact = false;
-        for (int f = 0; f < features; f++)
-        {
-            Finish.Moments(j.Pivots[f], j.Sums[f], j.Squares[f], n, out double mean, out double m2, out bool exact);
-            j.Mean[f] = mean;
-            j.InvStd[f] = m2;
-            anyExact |= exact;
-        }
-        if (anyExact)
+        // M2 goes into InvStd until the finish turns it into invStd.
+        if (FinishRows.Moments(features, j.Pivots, j.Sums, j.Squares, n, j.Mean, j.InvStd))
         {
             // Some pivot lay far from its mean: the exact second pass about the means, for every feature.
-            for (int f = 0; f < features; f++)
-            {
-                j.Pivots[f] = j.Mean[f];
-            }
+            new Span<double>(j.Mean, features).CopyTo(new Span<double>(j.Pivots, features));
             RowSums(ref j, &RowKernels<T, TLayer, TAct>.StatisticsBlock, degree);
             for (int f = 0; f < features; f++)
             {
                 j.InvStd[f] = Finish.ExactM2(j.Sums[f], j.Squares[f], n);
             }
         }
-        for (int f = 0; f < features; f++)
-        {
-            double mean = j.Mean[f], m2 = j.InvStd[f];
-            double invStd = Finish.InvStd(m2, n, j.Layer.Epsilon);
-            j.InvStd[f] = invStd;
-            if (j.RunningMean != null)
-            {
-                Finish.Running(ref j.RunningMean[f], ref j.RunningVar[f], mean, m2, n, j.Factor);
-            }
-            Finish.Affine(Gamma(ref j, f), Beta(ref j, f), mean, invStd, out j.Scales[f], out j.Shifts[f]);
-        }
+        FinishRows.Training(features, j.Mean, j.InvStd, n, j.Layer.Epsilon, j.Weight, j.Bias, j.RunningMean, j.RunningVar, j.Factor,
+            j.Scales, j.Shifts);
         ForkJoin.Run(job, &RowKernels<T, TLayer, TAct>.NormalizeBlock, j.Blocks, degree);
     }
 
@@ -245,14 +226,9 @@ public static unsafe partial class LayerKernels<T, TLayer>
         else
         {
             j.Scales = (T*)Scratch.Doubles(2L * features);
-            j.Shifts = j.Scales + features;
+            j.Shifts = (T*)((double*)j.Scales + features);
         }
-        double epsilon = j.Layer.Epsilon;
-        for (int f = 0; f < features; f++)
-        {
-            double invStd = Finish.InvStd(j.RunningVar[f], epsilon);
-            Finish.Affine(Gamma(ref j, f), Beta(ref j, f), Scalar.ToDouble(j.RunningMean[f]), invStd, out j.Scales[f], out j.Shifts[f]);
-        }
+        FinishRows.Evaluation(features, j.RunningMean, j.RunningVar, j.Layer.Epsilon, j.Weight, j.Bias, j.Scales, j.Shifts, null, null);
         if (rows)
         {
             ForkJoin.Run(job, &RowKernels<T, TLayer, TAct>.NormalizeBlock, j.Blocks, degree);
@@ -276,9 +252,9 @@ public static unsafe partial class LayerKernels<T, TLayer>
 
         // Rows: the forward's coefficients (ReLU's gate), the two sums down every column, the finish, then dx row by row.
         AllocateRows(ref j, coefficientArrays: 6, degree);
-        for (int f = 0; f < features; f++)
+        if (TAct.Relu)
         {
-            Finish.Affine(Gamma(ref j, f), Beta(ref j, f), j.Mean[f], j.InvStd[f], out j.Scales[f], out j.Shifts[f]);
+            FinishRows.Affine(features, j.Mean, j.InvStd, j.Weight, j.Bias, j.Scales, j.Shifts);
         }
         RowSums(ref j, &RowKernels<T, TLayer, TAct>.GradientBlock, degree);
         FinishRowsBackward(ref j);
@@ -287,27 +263,8 @@ public static unsafe partial class LayerKernels<T, TLayer>
 
     /// <summary>From Σ dy' (Sums) and Σ dy' · (x − mean) (Squares): the parameter gradients and the per-feature dx terms.</summary>
     private static void FinishRowsBackward(ref Job<T, TLayer> j)
-    {
-        double n = j.N;
-        for (int f = 0; f < j.Features; f++)
-        {
-            double sumDy = j.Sums[f], sumDyXc = j.Squares[f], invStd = j.InvStd[f];
-            if (j.WeightGrad != null)
-            {
-                Finish.Gradient(ref j.WeightGrad[f], sumDyXc * invStd, j.Accumulate);
-            }
-            if (j.BiasGrad != null)
-            {
-                Finish.Gradient(ref j.BiasGrad[f], sumDy, j.Accumulate);
-            }
-            DxTerms<T> terms = default;
-            Finish.TrainingGradient(Gamma(ref j, f), j.Mean[f], invStd, sumDy, sumDyXc, n, ref terms);
-            j.TermMean[f] = terms.Mean;
-            j.TermOffset[f] = terms.Offset;
-            j.TermNegK[f] = terms.NegK;
-            j.TermFactor[f] = terms.Factor;
-        }
-    }
+        => FinishRows.Backward(j.Features, j.Sums, j.Squares, j.Mean, j.InvStd, j.N, j.Weight, j.WeightGrad, j.BiasGrad,
+            j.Accumulate, j.TermMean, j.TermOffset, j.TermNegK, j.TermFactor);
 
     private static void BackwardInference<TAct>(ref Job<T, TLayer> j, int degree)
         where TAct : struct, IActivation
@@ -322,16 +279,10 @@ public static unsafe partial class LayerKernels<T, TLayer>
 
         // Rows: γ · invStd (and the gate) per feature; with parameter gradients, dx and their sums in one pass.
         AllocateRows(ref j, coefficientArrays: 6, degree);
-        double epsilon = j.Layer.Epsilon;
-        for (int f = 0; f < features; f++)
-        {
-            double mean = Scalar.ToDouble(j.RunningMean[f]);
-            double invStd = Finish.InvStd(j.RunningVar[f], epsilon);
-            j.Mean[f] = mean;
-            j.InvStd[f] = invStd;
-            Finish.Affine(Gamma(ref j, f), Beta(ref j, f), mean, invStd, out j.Scales[f], out j.Shifts[f]);
-            j.TermFactor[f] = j.Scales[f];
-        }
+        FinishRows.Evaluation(features, j.RunningMean, j.RunningVar, j.Layer.Epsilon, j.Weight, j.Bias, j.Scales, j.Shifts, j.Mean,
+            j.InvStd);
+        // dx = dy' · γ · invStd: the forward's scale.
+        new Span<T>(j.Scales, features).CopyTo(new Span<T>(j.TermFactor, features));
         if (j.WeightGrad == null && j.BiasGrad == null)
         {
             ForkJoin.Run(job, &RowKernels<T, TLayer, TAct>.EvalDxBlock, j.Blocks, degree);

@@ -49,8 +49,8 @@ internal static unsafe class RowKernels<T, TLayer, TAct>
         ref Job<T, TLayer> j = ref Unsafe.AsRef<Job<T, TLayer>>(job);
         Block(ref j, b, out nint first, out nint count, out double* sums, out double* squares);
         nint at = first * j.Features;
-        ColumnSums.Gradients<T, TAct>(ref j.X[at], ref j.Dy[at], count, j.Features, ref *j.Mean, ref Coefficient(j.Scales),
-            ref Coefficient(j.Shifts), ref *sums, ref *squares);
+        ColumnSums.Gradients<T, TAct>(ref j.X[at], ref j.Dy[at], ref Unsafe.NullRef<T>(), count, j.Features, ref *j.Mean,
+            ref Coefficient(j.Scales), ref Coefficient(j.Shifts), ref Unsafe.NullRef<T>(), ref *sums, ref *squares);
     }
 
     /// <summary>The evaluation backward of row block <paramref name="b"/> with its gradient sums, in one pass.</summary>
@@ -59,7 +59,7 @@ internal static unsafe class RowKernels<T, TLayer, TAct>
         ref Job<T, TLayer> j = ref Unsafe.AsRef<Job<T, TLayer>>(job);
         Block(ref j, b, out nint first, out nint count, out double* sums, out double* squares);
         nint at = first * j.Features;
-        ColumnSums.EvalGradients<T, TAct>(ref j.X[at], ref j.Dy[at], ref j.Dx[at], count, j.Features, ref *j.Mean,
+        ColumnSums.Gradients<T, TAct>(ref j.X[at], ref j.Dy[at], ref j.Dx[at], count, j.Features, ref *j.Mean,
             ref Coefficient(j.Scales), ref Coefficient(j.Shifts), ref *j.TermFactor, ref *sums, ref *squares);
     }
 
