@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using BnGen.Generator;
+using BnGen.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -149,8 +150,8 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
             {
                 continue;
             }
-            if (written is IdentifierNameSyntax { Identifier.ValueText: "Training" }
-                || written is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name.Identifier.ValueText: "Training" })
+            if (written is IdentifierNameSyntax { Identifier.ValueText: GeneratedApi.Training }
+                || written is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name.Identifier.ValueText: GeneratedApi.Training })
             {
                 if (onThis)
                 {
@@ -172,9 +173,9 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
     private static SyntaxNode Assignment(StatementSyntax statement, string receiver, SyntaxTrivia endOfLine)
     {
         ExpressionSyntax target = receiver.Length == 0
-            ? SyntaxFactory.IdentifierName("Training")
+            ? SyntaxFactory.IdentifierName(GeneratedApi.Training)
             : SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression,
-                SyntaxFactory.ParseExpression(receiver), SyntaxFactory.IdentifierName("Training"));
+                SyntaxFactory.ParseExpression(receiver), SyntaxFactory.IdentifierName(GeneratedApi.Training));
         StatementSyntax assignment = SyntaxFactory.ExpressionStatement(SyntaxFactory.AssignmentExpression(
             SyntaxKind.SimpleAssignmentExpression, target, SyntaxFactory.LiteralExpression(SyntaxKind.FalseLiteralExpression)));
 
