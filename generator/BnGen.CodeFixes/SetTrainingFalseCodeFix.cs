@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using BnGen.Generator;
+using BnGen.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -16,7 +17,8 @@ namespace BnGen.CodeFixes;
 /// <summary>
 /// BNG0008: inserts <c>receiver.Training = false;</c> on its own line before the statement that calls <c>Forward</c>,
 /// so a single sample goes through the running statistics. Offered only when the analyzer says it helps (the layer
-/// tracks running statistics) and the receiver is a plain name, <c>this</c> or a member chain on one.
+/// tracks running statistics and the analyzer can match the receiver) and the receiver is a plain name, <c>this</c>, or a
+/// chain of members and element accesses on one whose indices are literals or names (<c>layers[i]</c>, <c>model.Norms[2]</c>).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(SetTrainingFalseCodeFix)), Shared]
 public sealed class SetTrainingFalseCodeFix : CodeFixProvider
@@ -28,8 +30,10 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
 
     /// <inheritdoc />
     /// <remarks>
-    /// Fix All inserts one assignment per receiver and method body, before the first flagged call: the later calls on
-    /// that receiver are then in evaluation mode too (the batch fixer would repeat the line before each call).
+    /// Fix All inserts one assignment before the first flagged call of each receiver, and another before a later call only
+    /// where the first one does not surely reach it: when the later call is not in the same statement list or one nested in
+    /// it, when a loop, lambda, local function, catch or finally lies between, or when something written in between may
+    /// change the receiver or its <c>Training</c> (the batch fixer would repeat the line before each call).
     /// </remarks>
     public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(static async (context, document, diagnostics) =>
     {
@@ -63,24 +67,26 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
         return root is null ? document : document.WithSyntaxRoot(Apply(root, ImmutableArray.Create(diagnostic)));
     }
 
-    /// <summary>Inserts <c>receiver.Training = false;</c> before the first flagged statement of each receiver and body.</summary>
+    /// <summary>Inserts <c>receiver.Training = false;</c> before each flagged statement that an earlier insertion does not cover.</summary>
     private static SyntaxNode Apply(SyntaxNode root, ImmutableArray<Diagnostic> diagnostics)
     {
-        var firsts = new Dictionary<(SyntaxNode? Body, string Receiver), StatementSyntax>();
+        var plans = new List<(StatementSyntax Statement, string Receiver)>();
         foreach (Diagnostic diagnostic in diagnostics)
         {
-            if (Plan(root, diagnostic) is not ({ } statement, { } receiver))
+            if (Plan(root, diagnostic) is ({ } statement, { } receiver) && !plans.Contains((statement, receiver)))
             {
-                continue;
-            }
-            SyntaxNode? body = statement.Ancestors().FirstOrDefault(static n => n is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax
-                or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax or CompilationUnitSyntax);
-            if (!firsts.TryGetValue((body, receiver), out StatementSyntax? first) || statement.SpanStart < first.SpanStart)
-            {
-                firsts[(body, receiver)] = statement;
+                plans.Add((statement, receiver));
             }
         }
-        if (firsts.Count == 0)
+        var anchors = new List<(StatementSyntax Statement, string Receiver)>();
+        foreach ((StatementSyntax statement, string receiver) in plans.OrderBy(static p => p.Statement.SpanStart))
+        {
+            if (!anchors.Any(anchor => anchor.Receiver == receiver && Covers(anchor.Statement, statement, receiver)))
+            {
+                anchors.Add((statement, receiver));
+            }
+        }
+        if (anchors.Count == 0)
         {
             return root;
         }
@@ -90,13 +96,75 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
         {
             endOfLine = SyntaxFactory.CarriageReturnLineFeed;
         }
-        SyntaxNode tracked = root.TrackNodes(firsts.Values);
-        foreach (KeyValuePair<(SyntaxNode? Body, string Receiver), StatementSyntax> entry in firsts)
+        SyntaxNode tracked = root.TrackNodes(anchors.Select(static a => a.Statement));
+        foreach ((StatementSyntax original, string receiver) in anchors)
         {
-            StatementSyntax statement = tracked.GetCurrentNode(entry.Value)!;
-            tracked = tracked.InsertNodesBefore(Anchor(statement), new[] { Assignment(statement, entry.Key.Receiver, endOfLine) });
+            StatementSyntax statement = tracked.GetCurrentNode(original)!;
+            tracked = tracked.InsertNodesBefore(Anchor(statement), new[] { Assignment(statement, receiver, endOfLine) });
         }
         return tracked;
+    }
+
+    /// <summary>
+    /// Whether <c>receiver.Training = false;</c> inserted before <paramref name="anchor"/> surely still holds at
+    /// <paramref name="statement"/>: <paramref name="statement"/> follows it in the same statement list or in one nested in
+    /// it, not inside a loop, lambda, local function, catch or finally entered on the way, and nothing between the two
+    /// writes a name the receiver is built from or a <c>Training</c> that may be the receiver's.
+    /// </summary>
+    private static bool Covers(StatementSyntax anchor, StatementSyntax statement, string receiver)
+    {
+        SyntaxNode anchorNode = Anchor(anchor);
+        SyntaxNode? sibling = statement.AncestorsAndSelf().FirstOrDefault(n => n.Parent == anchorNode.Parent);
+        if (sibling is null || sibling.SpanStart < anchorNode.SpanStart)
+        {
+            return false;
+        }
+        for (SyntaxNode? node = statement; node is not null && node != sibling; node = node.Parent)
+        {
+            if (node is ForStatementSyntax or CommonForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax
+                or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or CatchClauseSyntax or FinallyClauseSyntax)
+            {
+                return false;
+            }
+        }
+
+        var names = new HashSet<string>(SyntaxFactory.ParseExpression(receiver.Length == 0 ? "this" : receiver)
+            .DescendantNodesAndSelf().OfType<SimpleNameSyntax>().Select(static n => n.Identifier.ValueText));
+        bool onThis = receiver.Length == 0 || receiver.StartsWith("this", System.StringComparison.Ordinal);
+        var between = new Microsoft.CodeAnalysis.Text.TextSpan(anchorNode.SpanStart, statement.SpanStart - anchorNode.SpanStart);
+        foreach (SyntaxNode node in anchorNode.Parent!.DescendantNodes(between))
+        {
+            if (!between.Contains(node.Span))
+            {
+                continue;
+            }
+            ExpressionSyntax? written = node switch
+            {
+                AssignmentExpressionSyntax assignment => assignment.Left,
+                PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } prefix => prefix.Operand,
+                PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } postfix => postfix.Operand,
+                ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.RefKeyword or (int)SyntaxKind.OutKeyword } argument => argument.Expression,
+                _ => null,
+            };
+            if (written is null)
+            {
+                continue;
+            }
+            if (written is IdentifierNameSyntax { Identifier.ValueText: GeneratedApi.Training }
+                || written is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name.Identifier.ValueText: GeneratedApi.Training })
+            {
+                if (onThis)
+                {
+                    return false;
+                }
+                continue;
+            }
+            if (written.DescendantNodesAndSelf().OfType<SimpleNameSyntax>().Any(n => names.Contains(n.Identifier.ValueText)))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static SyntaxNode Anchor(StatementSyntax statement)
@@ -105,9 +173,9 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
     private static SyntaxNode Assignment(StatementSyntax statement, string receiver, SyntaxTrivia endOfLine)
     {
         ExpressionSyntax target = receiver.Length == 0
-            ? SyntaxFactory.IdentifierName("Training")
+            ? SyntaxFactory.IdentifierName(GeneratedApi.Training)
             : SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression,
-                SyntaxFactory.ParseExpression(receiver), SyntaxFactory.IdentifierName("Training"));
+                SyntaxFactory.ParseExpression(receiver), SyntaxFactory.IdentifierName(GeneratedApi.Training));
         StatementSyntax assignment = SyntaxFactory.ExpressionStatement(SyntaxFactory.AssignmentExpression(
             SyntaxKind.SimpleAssignmentExpression, target, SyntaxFactory.LiteralExpression(SyntaxKind.FalseLiteralExpression)));
 
@@ -151,6 +219,9 @@ public sealed class SetTrainingFalseCodeFix : CodeFixProvider
     {
         IdentifierNameSyntax or ThisExpressionSyntax => true,
         MemberAccessExpressionSyntax { Name: IdentifierNameSyntax } access => IsPlainReceiver(access.Expression),
+        ElementAccessExpressionSyntax { ArgumentList.Arguments: { Count: > 0 } arguments } element
+            => IsPlainReceiver(element.Expression) && arguments.All(static a => a.NameColon is null && a.RefKindKeyword.IsKind(SyntaxKind.None)
+                && a.Expression is LiteralExpressionSyntax or IdentifierNameSyntax),
         _ => false,
     };
 }

@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
+using System.Numerics;
+using BnGen.Generator.Model;
 using BnGen.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -11,24 +13,22 @@ using Microsoft.CodeAnalysis.Operations;
 namespace BnGen.Generator.Analyzers;
 
 /// <summary>
-/// Looks at calls to the generated methods of a layer: BNG0008 (training-mode <c>Forward</c> over a single value per
-/// channel) and BNG0009 (constant dimensions with a buffer whose length is known at compile time and differs).
-/// The layer is found through the <c>[BatchNormLayer]</c> attribute on the method's containing type, whose arguments
-/// give <c>Features</c>, the layout and whether running statistics are kept.
+/// Looks at calls to the generated methods of a layer, recognized by the signatures of <see cref="GeneratedApi"/>:
+/// BNG0008 (a training-mode forward over a single value per channel), BNG0009 (a buffer whose length is known at compile
+/// time and cannot fit the shape) and BNG0012 (a constant dimension that is not positive). The layer is found through the
+/// <c>[BatchNormLayer]</c> attribute on the method's containing type, whose arguments give <c>Features</c>, the layout and
+/// the options.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ForwardCallAnalyzer : DiagnosticAnalyzer
 {
-    private static readonly ImmutableHashSet<string> GeneratedMethods = ImmutableHashSet.Create(
-        "Forward", "Backward", "ForwardTraining", "ForwardInference", "BackwardTraining", "BackwardInference");
-
-    private static readonly ImmutableHashSet<string> BufferParameters = ImmutableHashSet.Create(
-        "input", "output", "gradOutput", "gradInput");
-
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         Descriptors.SingleValuePerChannel,
-        Descriptors.ShapeMismatch);
+        Descriptors.ShapeMismatch,
+        Descriptors.ShapeNotMultiple,
+        Descriptors.BuffersDisagree,
+        Descriptors.DimensionNotPositive);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -46,11 +46,34 @@ public sealed class ForwardCallAnalyzer : DiagnosticAnalyzer
         });
     }
 
+    /// <summary>One argument of a call to a generated method, with what its parameter holds.</summary>
+    private readonly struct Slot
+    {
+        public Slot(string name, ApiParameterKind kind, IArgumentOperation argument)
+        {
+            Name = name;
+            Kind = kind;
+            Argument = argument;
+        }
+
+        public string Name { get; }
+
+        public ApiParameterKind Kind { get; }
+
+        public IArgumentOperation Argument { get; }
+
+        /// <summary>The constant value of a dimension argument, or null.</summary>
+        public int? Constant => Argument.Value.ConstantValue is { HasValue: true, Value: int value } ? value : null;
+
+        /// <summary>The length of a span argument when it is known at compile time, or null.</summary>
+        public long? Length => KnownLength(Argument.Value, depth: 0);
+    }
+
     private static void AnalyzeInvocation(OperationAnalysisContext context, INamedTypeSymbol attributeType)
     {
         var invocation = (IInvocationOperation)context.Operation;
         IMethodSymbol method = invocation.TargetMethod;
-        if (!GeneratedMethods.Contains(method.Name) || method.ContainingType is not { } layerType
+        if (!GeneratedApi.MethodNames.Contains(method.Name) || method.ContainingType is not { } layerType
             || !LayerRules.IsGeneratedByBnGen(method.OriginalDefinition))
         {
             return;   // a user's own method of the same name is not the generated one
@@ -62,74 +85,141 @@ public sealed class ForwardCallAnalyzer : DiagnosticAnalyzer
             return;
         }
         LayerArguments args = LayerRules.Read(attribute);
-        if (!args.Usable || args.LayoutValue is not (0 or 1))
+        if (!args.Usable || LayerRules.ShapeOf(args) is not { } shape)
         {
             return;
         }
-        bool nchw = args.LayoutValue == 1;
-
-        // The generated methods take the dimensions as int parameters named batch (, height, width).
-        var dims = new Dictionary<string, IArgumentOperation>();
-        var buffers = new List<IArgumentOperation>();
-        foreach (IArgumentOperation argument in invocation.Arguments)
-        {
-            if (argument.Parameter is not { } parameter)
-            {
-                continue;
-            }
-            if (parameter.Name is "batch" or "height" or "width" && parameter.Type.SpecialType == SpecialType.System_Int32)
-            {
-                dims[parameter.Name] = argument;
-            }
-            else if (BufferParameters.Contains(parameter.Name) && IsSpan(parameter.Type))
-            {
-                buffers.Add(argument);
-            }
-        }
-        if (!dims.TryGetValue("batch", out IArgumentOperation? batchArgument)
-            || (nchw && !(dims.ContainsKey("height") && dims.ContainsKey("width")))
-            || buffers.Count == 0)
+        ApiMethod? api = GeneratedApi.Methods(shape).FirstOrDefault(m => m.Name == method.Name && m.IsStatic == method.IsStatic
+            && m.ParameterTypes.SequenceEqual(method.Parameters.Select(static p => p.Type.ToDisplayString())));
+        if (api is null)
         {
             return;   // not a generated signature
         }
 
-        int? batch = ConstantInt(batchArgument);
-        int? height = nchw ? ConstantInt(dims["height"]) : 1;
-        int? width = nchw ? ConstantInt(dims["width"]) : 1;
-        if (batch is not { } n || height is not { } h || width is not { } w)
+        // In parameter order, whatever the order of named arguments.
+        var slots = new List<Slot>();
+        foreach (IArgumentOperation argument in invocation.Arguments.OrderBy(static a => a.Parameter?.Ordinal ?? int.MaxValue))
+        {
+            if (argument.Parameter is { Ordinal: var ordinal } && ordinal < api.Parameters.Count)
+            {
+                ApiParameter parameter = api.Parameters[ordinal];
+                slots.Add(new Slot(parameter.Name, GeneratedApi.KindOf(api, parameter, shape.Layout), argument));
+            }
+        }
+        string callName = layerType.Name + "." + method.Name;
+        int features = args.Features;
+
+        // BNG0009, per-feature spans: their length does not depend on the shape.
+        foreach (Slot slot in slots)
+        {
+            if (slot.Kind == ApiParameterKind.PerFeature && slot.Length is { } length && length != features)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.ShapeMismatch, ExpressionLocation(slot.Argument),
+                    slot.Name, Text(length), GeneratedApi.Features, Text(features), callName));
+            }
+            else if (slot.Kind == ApiParameterKind.FeatureMultiple && slot.Length is { } multiple && (multiple <= 0 || multiple % features != 0))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.ShapeNotMultiple, ExpressionLocation(slot.Argument),
+                    slot.Name, Text(multiple), GeneratedApi.Features, Text(features), callName));
+            }
+        }
+
+        // BNG0012: a constant dimension that is not positive; the shape is then meaningless for the other checks.
+        List<Slot> dims = slots.Where(static s => s.Kind == ApiParameterKind.Dimension).ToList();
+        bool positive = true;
+        foreach (Slot dim in dims)
+        {
+            if (dim.Constant is { } value && value <= 0)
+            {
+                positive = false;
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.DimensionNotPositive, ExpressionLocation(dim.Argument),
+                    dim.Name, Text(value), callName));
+            }
+        }
+        if (!positive || dims.Count == 0)
         {
             return;
         }
 
-        if (method.Name is "Forward" or "ForwardTraining" && n == 1 && h == 1 && w == 1)
+        // BNG0008: every dimension the constant 1.
+        if (method.Name is GeneratedApi.Forward or GeneratedApi.ForwardTraining && dims.All(static d => d.Constant == 1))
         {
-            ReportSingleValue(context, invocation, batchArgument, layerType, args, nchw);
+            ReportSingleValue(context, invocation, dims, layerType, args);
         }
 
-        if (n > 0 && h > 0 && w > 0)
+        CheckTensorLengths(context, slots, dims, shape.Layout, features, callName);
+    }
+
+    /// <summary>
+    /// BNG0009 on the tensor buffers. With every dimension constant, each known length must equal the tensor's size; with
+    /// some unknown, it must be a positive multiple of the known part, and the known lengths must agree with each other.
+    /// </summary>
+    private static void CheckTensorLengths(OperationAnalysisContext context, List<Slot> slots, List<Slot> dims,
+        LayerLayout layout, int features, string callName)
+    {
+        var factorNames = new List<string>();
+        var factorValues = new List<string>();
+        BigInteger product = BigInteger.One;
+        bool complete = true;
+        foreach (string axis in GeneratedApi.TensorAxes(layout))
         {
-            long expected = (long)n * args.Features * h * w;
-            string formula = nchw ? "batch × Features × height × width" : "batch × Features";
-            string values = nchw
-                ? $"{Text(n)} × {Text(args.Features)} × {Text(h)} × {Text(w)}"
-                : $"{Text(n)} × {Text(args.Features)}";
-            foreach (IArgumentOperation buffer in buffers)
+            int? value = axis == GeneratedApi.Features ? features : dims.Where(d => d.Name == axis).Select(static d => d.Constant).FirstOrDefault();
+            if (value is { } known)
             {
-                long? length = KnownLength(buffer.Value, depth: 0);
-                if (length is { } actual && actual != expected)
+                factorNames.Add(axis);
+                factorValues.Add(Text(known));
+                product *= known;
+            }
+            else
+            {
+                complete = false;
+            }
+        }
+        string described = factorNames.Count == 1
+            ? factorNames[0]
+            : string.Join(" × ", factorNames) + " = " + string.Join(" × ", factorValues);
+        string productText = product.ToString(CultureInfo.InvariantCulture);
+
+        Slot? first = null;
+        long firstLength = 0;
+        foreach (Slot tensor in slots.Where(static s => s.Kind == ApiParameterKind.Tensor))
+        {
+            if (tensor.Length is not { } length)
+            {
+                continue;
+            }
+            if (complete)
+            {
+                if (length != product)
                 {
-                    context.ReportDiagnostic(Diagnostic.Create(Descriptors.ShapeMismatch, ExpressionLocation(buffer),
-                        buffer.Parameter!.Name, Text(actual), formula + " = " + values, Text(expected), layerType.Name + "." + method.Name));
+                    context.ReportDiagnostic(Diagnostic.Create(Descriptors.ShapeMismatch, ExpressionLocation(tensor.Argument),
+                        tensor.Name, Text(length), described, productText, callName));
                 }
+            }
+            else if (length <= 0 || !(length % product).IsZero)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.ShapeNotMultiple, ExpressionLocation(tensor.Argument),
+                    tensor.Name, Text(length), described, productText, callName));
+            }
+            else if (first is null)
+            {
+                first = tensor;
+                firstLength = length;
+            }
+            else if (length != firstLength)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.BuffersDisagree, ExpressionLocation(tensor.Argument),
+                    tensor.Name, Text(length), first.Value.Name, Text(firstLength), callName));
             }
         }
     }
 
-    private static void ReportSingleValue(OperationAnalysisContext context, IInvocationOperation invocation,
-        IArgumentOperation batchArgument, INamedTypeSymbol layerType, LayerArguments args, bool nchw)
+    private static void ReportSingleValue(OperationAnalysisContext context, IInvocationOperation invocation, List<Slot> dims,
+        INamedTypeSymbol layerType, LayerArguments args)
     {
-        string shape = nchw ? "batch 1, height 1 and width 1" : "batch 1";
-        bool instanceForward = invocation.TargetMethod.Name == "Forward" && !invocation.TargetMethod.IsStatic;
+        List<string> ones = dims.Select(static d => d.Name + " 1").ToList();
+        string shape = ones.Count == 1 ? ones[0] : string.Join(", ", ones.Take(ones.Count - 1)) + " and " + ones[ones.Count - 1];
+        bool instanceForward = invocation.TargetMethod.Name == GeneratedApi.Forward && !invocation.TargetMethod.IsStatic;
         string advice;
         bool trainingFalseHelps = false;
         if (!args.TrackRunningStats)
@@ -142,12 +232,13 @@ public sealed class ForwardCallAnalyzer : DiagnosticAnalyzer
         }
         else
         {
-            if (ReceiverKey.Of(invocation.Instance) is { } receiver && TrainingSetFalseBefore(invocation, receiver))
+            ReceiverKey? receiver = ReceiverKey.Of(invocation.Instance);
+            if (receiver is not null && TrainingFlow.IsSurelyFalse(invocation, receiver))
             {
                 return;
             }
             advice = "set Training = false before the call for single-sample inference";
-            trainingFalseHelps = true;
+            trainingFalseHelps = receiver is not null;   // the fix writes receiver.Training = false, which this analysis then sees
         }
 
         ImmutableDictionary<string, string?> properties = ImmutableDictionary<string, string?>.Empty;
@@ -155,48 +246,13 @@ public sealed class ForwardCallAnalyzer : DiagnosticAnalyzer
         {
             properties = properties.Add(Descriptors.TrainingFalseHelps, "true");
         }
-        context.ReportDiagnostic(Diagnostic.Create(Descriptors.SingleValuePerChannel, ExpressionLocation(batchArgument), properties,
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.SingleValuePerChannel, ExpressionLocation(dims[0].Argument), properties,
             layerType.Name, invocation.TargetMethod.Name, shape, advice));
-    }
-
-    /// <summary>Whether <c>receiver.Training = false</c> is written before <paramref name="invocation"/> in the same body.</summary>
-    private static bool TrainingSetFalseBefore(IInvocationOperation invocation, ReceiverKey receiver)
-    {
-        IOperation root = invocation;
-        while (root.Parent is { } parent)
-        {
-            root = parent;
-        }
-        int callStart = invocation.Syntax.SpanStart;
-        foreach (IOperation operation in root.Descendants())
-        {
-            if (operation is not ISimpleAssignmentOperation
-                {
-                    Target: IPropertyReferenceOperation { Property.Name: "Training" } target,
-                    Value.ConstantValue: { HasValue: true, Value: false },
-                } assignment
-                || assignment.Syntax.SpanStart >= callStart
-                || !SymbolEqualityComparer.Default.Equals(target.Property.ContainingType, invocation.TargetMethod.ContainingType))
-            {
-                continue;
-            }
-            if (ReceiverKey.Of(target.Instance) is { } assigned && assigned.SameAs(receiver))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /// <summary>The argument's expression, without a <c>name:</c> prefix.</summary>
     private static Location ExpressionLocation(IArgumentOperation argument)
         => (argument.Syntax is ArgumentSyntax syntax ? syntax.Expression : argument.Syntax).GetLocation();
-
-    private static bool IsSpan(ITypeSymbol type)
-        => type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan", ContainingNamespace.Name: "System", Arity: 1 };
-
-    private static int? ConstantInt(IArgumentOperation argument)
-        => argument.Value.ConstantValue is { HasValue: true, Value: int value } ? value : null;
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
@@ -288,107 +344,4 @@ public sealed class ForwardCallAnalyzer : DiagnosticAnalyzer
         ITupleOperation => true,
         _ => false,
     };
-}
-
-/// <summary>
-/// What a receiver expression designates, for "the same receiver": a local, a parameter, <c>this</c>, or a chain of
-/// fields and properties on one of those. A local initialized with <c>new Layer { Training = false }</c> is found through
-/// the initializer's implicit receiver.
-/// </summary>
-internal sealed class ReceiverKey
-{
-    private readonly ImmutableArray<ISymbol?> _path;   // null element: this
-
-    private ReceiverKey(ImmutableArray<ISymbol?> path) => _path = path;
-
-    public static ReceiverKey? Of(IOperation? operation)
-    {
-        var path = new List<ISymbol?>();
-        while (true)
-        {
-            switch (operation)
-            {
-                case IConversionOperation conversion:
-                    operation = conversion.Operand;
-                    continue;
-                case IParenthesizedOperation parenthesized:
-                    operation = parenthesized.Operand;
-                    continue;
-                case ILocalReferenceOperation local:
-                    path.Add(local.Local);
-                    return Done(path);
-                case IParameterReferenceOperation parameter:
-                    path.Add(parameter.Parameter);
-                    return Done(path);
-                case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }:
-                    path.Add(null);
-                    return Done(path);
-                case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver } implicitReceiver:
-                    return OfInitializedObject(implicitReceiver, path);
-                case IFieldReferenceOperation field:
-                    path.Add(field.Field);
-                    if (field.Field.IsStatic)
-                    {
-                        return Done(path);
-                    }
-                    operation = field.Instance;
-                    continue;
-                case IPropertyReferenceOperation { Arguments.Length: 0 } property:
-                    path.Add(property.Property);
-                    if (property.Property.IsStatic)
-                    {
-                        return Done(path);
-                    }
-                    operation = property.Instance;
-                    continue;
-                default:
-                    return null;
-            }
-        }
-    }
-
-    /// <summary>The receiver of an object initializer's member: the local or field the created object is stored in.</summary>
-    private static ReceiverKey? OfInitializedObject(IOperation implicitReceiver, List<ISymbol?> path)
-    {
-        IOperation? operation = implicitReceiver.Parent;
-        while (operation is not null and not IObjectCreationOperation)
-        {
-            operation = operation.Parent;
-        }
-        IOperation? holder = operation?.Parent;
-        while (holder is IConversionOperation or IParenthesizedOperation)
-        {
-            holder = holder.Parent;
-        }
-        switch (holder)
-        {
-            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
-                path.Add(declarator.Symbol);
-                return Done(path);
-            case ISimpleAssignmentOperation assignment when assignment.Value.Syntax == operation!.Syntax || Unwrap(assignment.Value) == operation:
-                ReceiverKey? target = Of(assignment.Target);
-                return target is null ? null : new ReceiverKey(target._path.AddRange(Enumerable.Reverse(path)));
-            default:
-                return null;
-        }
-    }
-
-    private static IOperation Unwrap(IOperation operation)
-    {
-        while (operation is IConversionOperation or IParenthesizedOperation)
-        {
-            operation = operation is IConversionOperation conversion ? conversion.Operand : ((IParenthesizedOperation)operation).Operand;
-        }
-        return operation;
-    }
-
-    private static ReceiverKey Done(List<ISymbol?> path)
-    {
-        path.Reverse();   // root first
-        return new ReceiverKey(path.ToImmutableArray());
-    }
-
-    public bool SameAs(ReceiverKey other)
-        => _path.Length == other._path.Length
-           && _path.Zip(other._path, static (a, b) => SymbolEqualityComparer.Default.Equals(a, b)).All(static same => same);
 }

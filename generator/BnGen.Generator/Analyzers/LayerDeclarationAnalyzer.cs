@@ -11,7 +11,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace BnGen.Generator.Analyzers;
 
 /// <summary>
-/// Reports what is wrong with a <c>[BatchNormLayer]</c> declaration (BNG0001–BNG0007, BNG0010). The rules are
+/// Reports what is wrong with a <c>[BatchNormLayer]</c> declaration (BNG0001–BNG0007, BNG0010, BNG0011). The rules are
 /// <see cref="LayerRules"/>, the same the generator applies, so a declaration gets generated code exactly when this
 /// analyzer reports no error. Runs once per type symbol, so a problem is reported once however many partial
 /// declarations the type has; each diagnostic sits on the argument or identifier at fault.
@@ -28,7 +28,8 @@ public sealed class LayerDeclarationAnalyzer : DiagnosticAnalyzer
         Descriptors.MomentumOutOfRange,
         Descriptors.ElementTypeUnsupported,
         Descriptors.CannotHoldLayer,
-        Descriptors.MomentumLooksLikeKeras);
+        Descriptors.MomentumLooksLikeKeras,
+        Descriptors.ActivationUndefined);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -152,6 +153,7 @@ public sealed class LayerDeclarationAnalyzer : DiagnosticAnalyzer
         DiagnosticIds.MomentumOutOfRange => Descriptors.MomentumOutOfRange,
         DiagnosticIds.ElementTypeUnsupported => Descriptors.ElementTypeUnsupported,
         DiagnosticIds.CannotHoldLayer => Descriptors.CannotHoldLayer,
+        DiagnosticIds.ActivationUndefined => Descriptors.ActivationUndefined,
         _ => Descriptors.MomentumLooksLikeKeras,
     };
 
@@ -204,6 +206,7 @@ public sealed class LayerDeclarationAnalyzer : DiagnosticAnalyzer
             LayerArgument.Epsilon => ("Epsilon", -1),
             LayerArgument.Momentum => ("Momentum", -1),
             LayerArgument.ElementType => ("ElementType", -1),
+            LayerArgument.Activation => ("Activation", -1),
             _ => (string.Empty, -1),
         };
         int positional = 0;

@@ -32,7 +32,7 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor LayoutUndefined = Error(DiagnosticIds.LayoutUndefined,
         title: "Layout must be a defined BatchNormLayout value",
-        message: "The layout is {0}, which is not a defined BatchNormLayout value (NC = 0, NCHW = 1)");
+        message: "The layout is {0}, which is not a defined BatchNormLayout value (NC = 0, NCHW = 1, NHWC = 2, NCL = 3)");
 
     public static readonly DiagnosticDescriptor EpsilonInvalid = Error(DiagnosticIds.EpsilonInvalid,
         title: "Epsilon must be finite and greater than 0",
@@ -58,9 +58,27 @@ internal static class Descriptors
         title: "Buffer length cannot match the constant shape",
         message: "'{0}' has length {1}, but {2} = {3}: the call to '{4}' always throws");
 
+    /// <summary>BNG0009 when only part of the shape is constant: the length must be a positive multiple of the known part.</summary>
+    public static readonly DiagnosticDescriptor ShapeNotMultiple = Warning(DiagnosticIds.ShapeMismatch,
+        title: "Buffer length cannot match the constant shape",
+        message: "'{0}' has length {1}, which is not a positive multiple of {2} = {3}: the call to '{4}' always throws");
+
+    /// <summary>BNG0009 when the shape is not constant but two tensor buffers of the call have different known lengths.</summary>
+    public static readonly DiagnosticDescriptor BuffersDisagree = Warning(DiagnosticIds.ShapeMismatch,
+        title: "Buffer length cannot match the constant shape",
+        message: "'{0}' has length {1}, but '{2}' has length {3}: the tensors of a call to '{4}' all have the same length, so the call always throws");
+
     public static readonly DiagnosticDescriptor MomentumLooksLikeKeras = Warning(DiagnosticIds.MomentumLooksLikeKeras,
         title: "Momentum looks like a Keras/TensorFlow value",
         message: "Momentum is {0}, which looks like a Keras/TensorFlow/ONNX value (the weight of the old statistic); BnGen follows PyTorch, where Momentum is the weight of the new batch statistic, so the equivalent is {1}");
+
+    public static readonly DiagnosticDescriptor ActivationUndefined = Error(DiagnosticIds.ActivationUndefined,
+        title: "Activation must be a defined BatchNormActivation value",
+        message: "The activation is {0}, which is not a defined BatchNormActivation value (None = 0, ReLU = 1)");
+
+    public static readonly DiagnosticDescriptor DimensionNotPositive = Warning(DiagnosticIds.DimensionNotPositive,
+        title: "Dimension argument is not positive",
+        message: "'{0}' is {1}, but every dimension must be positive: the call to '{2}' always throws ArgumentOutOfRangeException");
 
     private static DiagnosticDescriptor Error(string id, string title, string message)
         => Create(id, title, message, DiagnosticSeverity.Error);

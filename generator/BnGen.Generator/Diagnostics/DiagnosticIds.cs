@@ -13,4 +13,6 @@ internal static class DiagnosticIds
     public const string SingleValuePerChannel = "BNG0008";
     public const string ShapeMismatch = "BNG0009";
     public const string MomentumLooksLikeKeras = "BNG0010";
+    public const string ActivationUndefined = "BNG0011";
+    public const string DimensionNotPositive = "BNG0012";
 }

@@ -38,6 +38,25 @@ internal sealed class ApiMethod
     public IEnumerable<string> ParameterTypes => Parameters.Select(static p => p.Type);
 }
 
+/// <summary>What an argument of a generated method holds, as far as its length or value is checked at the call site.</summary>
+internal enum ApiParameterKind
+{
+    /// <summary>Nothing the call-site analyzer checks (a factor, a degree of parallelism, a state dictionary).</summary>
+    Other,
+
+    /// <summary>A tensor buffer (<c>input</c>, <c>output</c>, <c>gradOutput</c>, <c>gradInput</c>): length batch · Features · plane.</summary>
+    Tensor,
+
+    /// <summary>A dimension (<c>batch</c>, <c>height</c>, <c>width</c>, <c>length</c>): must be positive.</summary>
+    Dimension,
+
+    /// <summary>A per-feature span: length exactly Features.</summary>
+    PerFeature,
+
+    /// <summary>The preceding layer's weight in <c>FoldInto</c>: length a positive multiple of Features.</summary>
+    FeatureMultiple,
+}
+
 /// <summary>What decides a layer's generated API: the layout, the element type and the options that add or remove members.</summary>
 internal readonly struct ApiShape
 {
@@ -265,6 +284,33 @@ internal static class GeneratedApi
             methods.Add(new ApiMethod(ZeroGradients, false, new ApiParameter[0]));
         }
         return methods;
+    }
+
+    /// <summary>The axes of a tensor in memory order, outermost first, with <see cref="Features"/> standing for the feature axis.</summary>
+    public static IReadOnlyList<string> TensorAxes(LayerLayout layout) => layout switch
+    {
+        LayerLayout.NCHW => new[] { "batch", Features, "height", "width" },
+        LayerLayout.NHWC => new[] { "batch", "height", "width", Features },
+        LayerLayout.NCL => new[] { "batch", Features, "length" },
+        _ => new[] { "batch", Features },
+    };
+
+    /// <summary>What <paramref name="parameter"/> of <paramref name="method"/> holds, for a layer in <paramref name="layout"/>.</summary>
+    public static ApiParameterKind KindOf(ApiMethod method, ApiParameter parameter, LayerLayout layout)
+    {
+        if (parameter.Type == "int" && DimensionNames(layout).Contains(parameter.Name))
+        {
+            return ApiParameterKind.Dimension;
+        }
+        if (TensorParameterNames.Contains(parameter.Name))
+        {
+            return ApiParameterKind.Tensor;
+        }
+        if (method.Name == FoldInto && parameter.Name == "weight")
+        {
+            return ApiParameterKind.FeatureMultiple;   // [Features, ...] row-major: the preceding layer's weight
+        }
+        return PerFeatureParameterNames.Contains(parameter.Name) ? ApiParameterKind.PerFeature : ApiParameterKind.Other;
     }
 
     private static List<ApiParameter> Concat(IEnumerable<ApiParameter> first, IEnumerable<ApiParameter> second)

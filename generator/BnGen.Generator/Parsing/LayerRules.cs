@@ -21,6 +21,7 @@ internal enum LayerArgument
     Epsilon,
     Momentum,
     ElementType,
+    Activation,
 }
 
 /// <summary>One thing wrong with a layer declaration, in terms of the diagnostic catalogue.</summary>
@@ -63,14 +64,6 @@ internal static class LayerRules
 
     /// <summary>Momentum at or above this is almost surely a Keras/TensorFlow-style value (weight of the old statistic).</summary>
     public const double KerasMomentumThreshold = 0.5;
-
-    /// <summary>Names of members the generator adds; a user member with one of these names (other than a method) collides.</summary>
-    public static readonly ImmutableArray<string> GeneratedMemberNames = ImmutableArray.Create(
-        "Features", "Weight", "Bias", "WeightGrad", "BiasGrad", "RunningMean", "RunningVar", "NumBatchesTracked", "Training");
-
-    /// <summary>Names of the generated methods; a user method with one of these names and the same parameter types collides.</summary>
-    public static readonly ImmutableArray<string> GeneratedMethodNames = ImmutableArray.Create(
-        "Forward", "Backward", "ForwardTraining", "ForwardInference", "BackwardTraining", "BackwardInference");
 
     public static LayerArguments Read(AttributeData attribute)
     {
@@ -168,6 +161,20 @@ internal static class LayerRules
         };
     }
 
+    /// <summary>The layout, or null when the value is not a defined <c>BatchNormLayout</c>.</summary>
+    public static LayerLayout? LayoutOf(LayerArguments args)
+        => Enum.IsDefined(typeof(LayerLayout), args.LayoutValue) ? (LayerLayout)args.LayoutValue : null;
+
+    /// <summary>The fused activation, or null when the value is not a defined <c>BatchNormActivation</c>.</summary>
+    public static ActivationKind? ActivationOf(LayerArguments args)
+        => Enum.IsDefined(typeof(ActivationKind), args.ActivationValue) ? (ActivationKind)args.ActivationValue : null;
+
+    /// <summary>What decides the generated API of a layer declared with <paramref name="args"/>, or null when an argument is undefined.</summary>
+    public static ApiShape? ShapeOf(LayerArguments args)
+        => LayoutOf(args) is { } layout && ElementOf(args) is { } element && ActivationOf(args) is { } activation
+            ? new ApiShape(layout, element, args.Affine, args.TrackRunningStats, activation)
+            : null;
+
     /// <summary>Every problem of the declaration of <paramref name="type"/> carrying <paramref name="attribute"/>.</summary>
     public static List<LayerProblem> Check(INamedTypeSymbol type, AttributeData attribute, LayerArguments args, CancellationToken cancellationToken)
     {
@@ -197,7 +204,7 @@ internal static class LayerRules
         }
 
         // BNG0003: a defined layout.
-        if (args.LayoutValue is not (0 or 1 or 2 or 3))
+        if (LayoutOf(args) is null)
         {
             problems.Add(new LayerProblem(DiagnosticIds.LayoutUndefined, LayerArgument.Layout, null,
                 ImmutableArray.Create(Format(args.LayoutValue))));
@@ -228,6 +235,13 @@ internal static class LayerRules
             string shown = args.ElementType?.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat) ?? "null";
             problems.Add(new LayerProblem(DiagnosticIds.ElementTypeUnsupported, LayerArgument.ElementType, null,
                 ImmutableArray.Create(shown)));
+        }
+
+        // BNG0011: a defined activation.
+        if (ActivationOf(args) is null)
+        {
+            problems.Add(new LayerProblem(DiagnosticIds.ActivationUndefined, LayerArgument.Activation, null,
+                ImmutableArray.Create(Format(args.ActivationValue))));
         }
 
         // BNG0007: the declaration cannot hold a layer.
@@ -291,6 +305,7 @@ internal static class LayerRules
             }
         }
 
+        IReadOnlyList<ApiMethod> generated = ShapeOf(args) is { } shape ? GeneratedApi.Methods(shape) : Array.Empty<ApiMethod>();
         foreach (ISymbol member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -298,21 +313,104 @@ internal static class LayerRules
             {
                 continue;   // analyzers see the generated members too: those are not collisions
             }
-            if (GeneratedMemberNames.Contains(member.Name))
+            switch (Collision(member, generated))
             {
-                return $"it already declares a member named '{member.Name}'";
+                case CollisionKind.Name:
+                    return $"it already declares a member named '{member.Name}'";
+                case CollisionKind.Signature:
+                    return $"it already declares a method '{member.Name}' with the signature the generator adds";
+                case CollisionKind.Reserved:
+                    return $"it declares '{member.Name}', but {ReservedText}";
             }
-            if (member.Name.StartsWith("BnGen", StringComparison.Ordinal) || member.Name.StartsWith("_bnGen", StringComparison.Ordinal))
+        }
+
+        // A generated member with the name (and, for a method, the parameter types) of an inherited one would hide it
+        // (CS0108/CS0114): calls through the base type would not reach the layer. Members the layer cannot see do not count.
+        for (INamedTypeSymbol? baseType = type.BaseType; baseType is { SpecialType: not SpecialType.System_Object }; baseType = baseType.BaseType)
+        {
+            foreach (ISymbol member in baseType.GetMembers())
             {
-                return $"it declares '{member.Name}', but names starting with 'BnGen' or '_bnGen' are reserved for the generated helpers";
-            }
-            if (member is IMethodSymbol method && GeneratedMethodNames.Contains(method.Name)
-                && GeneratedSignatures(method.Name, args).Any(signature => SameParameters(method, signature)))
-            {
-                return $"it already declares a method '{method.Name}' with the signature the generator adds";
+                cancellationToken.ThrowIfCancellationRequested();
+                if (member.IsImplicitlyDeclared || !IsVisibleToDerived(member, type))
+                {
+                    continue;
+                }
+                switch (Collision(member, generated))
+                {
+                    case CollisionKind.Name:
+                        return $"the base class '{baseType.Name}' has a member named '{member.Name}', which the generated member would hide";
+                    case CollisionKind.Signature:
+                        return $"the base class '{baseType.Name}' has a method '{member.Name}' with the signature the generator adds, which the generated method would hide";
+                    case CollisionKind.Reserved:
+                        return $"the base class '{baseType.Name}' has '{member.Name}', but {ReservedText}";
+                }
             }
         }
         return null;
+    }
+
+    private enum CollisionKind
+    {
+        None,
+        Reserved,
+        Name,
+        Signature,
+    }
+
+    private static readonly string ReservedText = "names starting with "
+        + string.Join(" or ", GeneratedApi.ReservedPrefixes.Select(static p => "'" + p + "'")) + " are reserved for the generated helpers";
+
+    /// <summary>
+    /// How <paramref name="member"/> collides with what the generator adds. Every generated member name is reserved whatever
+    /// the options (switching <c>Affine</c> on must not break the class), and so is a generated method's name for anything
+    /// but a method; a method collides only with a generated overload of the same parameter types (passed by value), so the
+    /// user's own overloads stay legal.
+    /// </summary>
+    private static CollisionKind Collision(ISymbol member, IReadOnlyList<ApiMethod> generated)
+    {
+        string name = member.Name;
+        if (GeneratedApi.ReservedPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            return CollisionKind.Reserved;
+        }
+        if (GeneratedApi.MemberNames.Contains(name) || (member is not IMethodSymbol && GeneratedApi.MethodNames.Contains(name)))
+        {
+            return CollisionKind.Name;
+        }
+        if (member is IMethodSymbol { MethodKind: MethodKind.Ordinary, Arity: 0 } method
+            && generated.Any(api => api.Name == name && SameParameters(method, api)))
+        {
+            return CollisionKind.Signature;
+        }
+        return CollisionKind.None;
+    }
+
+    /// <summary>Whether a member of a base type is seen from <paramref name="derived"/> (and so would be hidden by a generated member).</summary>
+    private static bool IsVisibleToDerived(ISymbol member, INamedTypeSymbol derived) => member.DeclaredAccessibility switch
+    {
+        Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal => true,
+        Accessibility.Internal or Accessibility.ProtectedAndInternal
+            => SymbolEqualityComparer.Default.Equals(member.ContainingAssembly, derived.ContainingAssembly)
+               || member.ContainingAssembly.GivesAccessTo(derived.ContainingAssembly),
+        _ => false,
+    };
+
+    /// <summary>Whether <paramref name="method"/> has exactly the parameter types of <paramref name="api"/>, passed by value.</summary>
+    private static bool SameParameters(IMethodSymbol method, ApiMethod api)
+    {
+        if (method.Parameters.Length != api.Parameters.Count)
+        {
+            return false;
+        }
+        for (int i = 0; i < api.Parameters.Count; i++)
+        {
+            IParameterSymbol parameter = method.Parameters[i];
+            if (parameter.RefKind != RefKind.None || parameter.Type.ToDisplayString() != api.Parameters[i].Type)
+            {
+                return false;   // ref/in/out makes another overload
+            }
+        }
+        return true;
     }
 
     /// <summary>Whether <paramref name="member"/> is one BnGen emitted: it carries <c>[GeneratedCode("BnGen.Generator", …)]</c>.</summary>
@@ -328,49 +426,6 @@ internal static class LayerRules
             }
         }
         return false;
-    }
-
-    /// <summary>Parameter type names (as display strings) of the generated overloads of <paramref name="name"/>.</summary>
-    private static IEnumerable<string[]> GeneratedSignatures(string name, LayerArguments args)
-    {
-        string t = ElementOf(args) == ElementKind.Double ? "double" : "float";
-        string ros = $"System.ReadOnlySpan<{t}>";
-        string span = $"System.Span<{t}>";
-        bool nchw = args.LayoutValue == 1;
-        string[] dims = nchw ? new[] { "int", "int", "int" } : new[] { "int" };
-        switch (name)
-        {
-            case "Forward":
-                yield return new[] { ros, span }.Concat(dims).ToArray();
-                break;
-            case "Backward":
-                yield return new[] { ros, ros, span }.Concat(dims).ToArray();
-                break;
-            default:
-                // The static kernels have long, layer-specific parameter lists: any user method of that name whose first
-                // parameters are the tensor spans and dimensions is treated as a collision.
-                yield return name.StartsWith("Forward", StringComparison.Ordinal)
-                    ? new[] { ros, span }.Concat(dims).ToArray()
-                    : new[] { ros, ros, span }.Concat(dims).ToArray();
-                break;
-        }
-    }
-
-    private static bool SameParameters(IMethodSymbol method, string[] signature)
-    {
-        bool isStaticKernel = method.Name.EndsWith("Training", StringComparison.Ordinal) || method.Name.EndsWith("Inference", StringComparison.Ordinal);
-        if (isStaticKernel ? method.Parameters.Length < signature.Length : method.Parameters.Length != signature.Length)
-        {
-            return false;
-        }
-        for (int i = 0; i < signature.Length; i++)
-        {
-            if (method.Parameters[i].Type.ToDisplayString() != signature[i])
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     /// <summary>

@@ -46,8 +46,8 @@ public class Bng0003LayoutUndefinedTests
 {
     [Fact]
     public Task UndefinedLayout_IsReportedOnTheArgument_WithValue() => DeclarationVerifier.Verify(
-        "[BatchNormLayer(8, {|#0:(BatchNormLayout)2|})] public partial class Norm { }",
-        new DiagnosticResult(Descriptors.LayoutUndefined).WithLocation(0).WithArguments("2"));
+        "[BatchNormLayer(8, {|#0:(BatchNormLayout)4|})] public partial class Norm { }",
+        new DiagnosticResult(Descriptors.LayoutUndefined).WithLocation(0).WithArguments("4"));
 
     [Fact]
     public Task NamedLayoutArgument_IsFound() => DeclarationVerifier.Verify(
@@ -56,7 +56,11 @@ public class Bng0003LayoutUndefinedTests
     [Theory]
     [InlineData("BatchNormLayout.NC")]
     [InlineData("BatchNormLayout.NCHW")]
+    [InlineData("BatchNormLayout.NHWC")]
+    [InlineData("BatchNormLayout.NCL")]
     [InlineData("(BatchNormLayout)1")]
+    [InlineData("(BatchNormLayout)2")]
+    [InlineData("(BatchNormLayout)3")]
     public Task DefinedLayout_NoDiagnostic(string layout)
         => DeclarationVerifier.Verify($"[BatchNormLayer(8, {layout})] public partial class Norm {{ }}");
 }
@@ -128,5 +132,5 @@ public class Bng0006ElementTypeUnsupportedTests
 
     [Fact]
     public Task SeveralBadArguments_EachReportedOnItsOwnArgument() => DeclarationVerifier.Verify(
-        "[BatchNormLayer({|BNG0002:0|}, {|BNG0003:(BatchNormLayout)9|}, Epsilon = {|BNG0004:-1|}, Momentum = {|BNG0005:7|}, ElementType = {|BNG0006:typeof(long)|})] public class {|BNG0001:Norm|} { }");
+        "[BatchNormLayer({|BNG0002:0|}, {|BNG0003:(BatchNormLayout)9|}, Epsilon = {|BNG0004:-1|}, Momentum = {|BNG0005:7|}, ElementType = {|BNG0006:typeof(long)|}, Activation = {|BNG0011:(BatchNormActivation)5|})] public class {|BNG0001:Norm|} { }");
 }

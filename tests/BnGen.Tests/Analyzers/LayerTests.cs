@@ -40,6 +40,7 @@ internal sealed class LayerAnalyzerTest<TAnalyzer> : CSharpAnalyzerTest<TAnalyze
         ReferenceAssemblies = TestReferences.Offline;
         TestReferences.AddTo(TestState);
         TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+        MarkupOptions |= MarkupOptions.UseFirstDescriptor;   // BNG0009 has several messages (descriptors); {|BNG0009:…|} checks the ID and span
     }
 
     public bool RunGenerator { get; }
@@ -61,6 +62,7 @@ internal sealed class LayerCodeFixTest<TAnalyzer, TCodeFix> : CSharpCodeFixTest<
         ReferenceAssemblies = TestReferences.Offline;
         TestReferences.AddTo(TestState);
         TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+        MarkupOptions |= MarkupOptions.UseFirstDescriptor;   // BNG0009 has several messages (descriptors); {|BNG0009:…|} checks the ID and span
     }
 
     public bool RunGenerator { get; }

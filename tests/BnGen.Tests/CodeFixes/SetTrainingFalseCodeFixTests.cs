@@ -118,6 +118,129 @@ public class SetTrainingFalseCodeFixTests
         """);
 
     [Fact]
+    public Task ElementAccessReceivers() => Verify("""
+        class Model { public Norm[] Norms = new Norm[4]; }
+        class Use
+        {
+            void M(Norm[] layers, int i, Model model, float[] x, float[] y)
+            {
+                layers[i].Forward(x, y, {|BNG0008:1|});
+                model.Norms[2].Forward(x, y, {|BNG0008:1|});
+            }
+        }
+        """, """
+        class Model { public Norm[] Norms = new Norm[4]; }
+        class Use
+        {
+            void M(Norm[] layers, int i, Model model, float[] x, float[] y)
+            {
+                layers[i].Training = false;
+                layers[i].Forward(x, y, 1);
+                model.Norms[2].Training = false;
+                model.Norms[2].Forward(x, y, 1);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ReceiverTheAnalyzerCannotMatch_NoFixIsOffered()
+    {
+        const string source = """
+            class Use
+            {
+                Norm[] _layers = new Norm[2];
+                Norm Make() => new();
+                void M(Norm[] layers, int i, float[] x, float[] y)
+                {
+                    layers[i + 1].Forward(x, y, {|BNG0008:1|});
+                    layers[_layers.Length].Forward(x, y, {|BNG0008:1|});
+                    Make().Forward(x, y, {|BNG0008:1|});
+                }
+            }
+            """;
+        return Verify(source, source);
+    }
+
+    [Fact]
+    public Task FixAll_ALineWhereTheFirstDoesNotSurelyReach()
+    {
+        // One at a time, the second fix makes both branches end in evaluation mode, so the later calls are no longer
+        // flagged; Fix All decides from the text and adds a line before the call after the if, and one after the index moved.
+        var test = new LayerCodeFixTest<ForwardCallAnalyzer, SetTrainingFalseCodeFix>(CallVerifier.Layers + """
+            class Use
+            {
+                void M(Norm a, Norm[] layers, int i, float[] x, float[] y, bool c)
+                {
+                    if (c)
+                    {
+                        a.Forward(x, y, {|BNG0008:1|});
+                    }
+                    else
+                    {
+                        a.Forward(y, x, {|BNG0008:1|});
+                    }
+                    a.Forward(x, y, {|BNG0008:1|});
+                    a.Forward(y, x, {|BNG0008:1|});
+                    layers[i].Forward(x, y, {|BNG0008:1|});
+                    i++;
+                    layers[i].Forward(x, y, {|BNG0008:1|});
+                }
+            }
+            """, CallVerifier.Layers + """
+            class Use
+            {
+                void M(Norm a, Norm[] layers, int i, float[] x, float[] y, bool c)
+                {
+                    if (c)
+                    {
+                        a.Training = false;
+                        a.Forward(x, y, 1);
+                    }
+                    else
+                    {
+                        a.Training = false;
+                        a.Forward(y, x, 1);
+                    }
+                    a.Forward(x, y, 1);
+                    a.Forward(y, x, 1);
+                    layers[i].Training = false;
+                    layers[i].Forward(x, y, 1);
+                    i++;
+                    layers[i].Training = false;
+                    layers[i].Forward(x, y, 1);
+                }
+            }
+            """, runGenerator: true);
+        test.BatchFixedCode = CallVerifier.Layers + """
+            class Use
+            {
+                void M(Norm a, Norm[] layers, int i, float[] x, float[] y, bool c)
+                {
+                    if (c)
+                    {
+                        a.Training = false;
+                        a.Forward(x, y, 1);
+                    }
+                    else
+                    {
+                        a.Training = false;
+                        a.Forward(y, x, 1);
+                    }
+                    a.Training = false;
+                    a.Forward(x, y, 1);
+                    a.Forward(y, x, 1);
+                    layers[i].Training = false;
+                    layers[i].Forward(x, y, 1);
+                    i++;
+                    layers[i].Training = false;
+                    layers[i].Forward(x, y, 1);
+                }
+            }
+            """;
+        return test.RunAsync();
+    }
+
+    [Fact]
     public Task TopLevelStatements()
     {
         var test = new LayerCodeFixTest<ForwardCallAnalyzer, SetTrainingFalseCodeFix>("""
