@@ -38,6 +38,9 @@ internal unsafe struct Job<T, TLayer>
     public int Features;
     public int Batch;
 
+    /// <summary>Rows of Features values (NC, NHWC, one-value planes): the row passes; otherwise the channel passes.</summary>
+    public bool RowMajor;
+
     /// <summary>NCHW, NCL: values per (sample, channel) run.</summary>
     public nint Plane;
 

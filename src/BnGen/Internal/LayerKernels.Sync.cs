@@ -27,7 +27,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
         }
         int degree = Threads(CheckDegree(maxDegreeOfParallelism), layer, shape);
         int features = layer.Features;
-        bool rows = layer.Layout.ChannelsLast();
+        bool rows = shape.RowMajor;
 
         fixed (T* x = input, y = output, w = weight, b = bias, rm = runningMean, rv = runningVar)
         {
@@ -135,7 +135,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
         CheckGradients(layer, weightGrad.Length, biasGrad.Length, out bool wantWeightGrad, out bool wantBiasGrad);
         int degree = Threads(CheckDegree(maxDegreeOfParallelism), layer, shape);
         int features = layer.Features;
-        bool rows = layer.Layout.ChannelsLast();
+        bool rows = shape.RowMajor;
 
         fixed (T* x = input, dy = gradOutput, dx = gradInput, w = weight, b = bias, wg = weightGrad, bg = biasGrad)
         fixed (double* mean = savedMean, invStd = savedInvStd)

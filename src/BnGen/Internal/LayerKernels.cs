@@ -183,7 +183,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
     {
         void* job = Unsafe.AsPointer(ref j);
         int features = j.Features;
-        if (!j.Layer.Layout.ChannelsLast())
+        if (!j.RowMajor)
         {
             ForkJoin.Run(job, &ChannelKernels<T, TLayer, TAct>.ForwardTraining, features, degree);
             return;
@@ -218,7 +218,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
     {
         void* job = Unsafe.AsPointer(ref j);
         int features = j.Features;
-        bool rows = j.Layer.Layout.ChannelsLast();
+        bool rows = j.RowMajor;
         if (rows)
         {
             AllocateRows(ref j, coefficientArrays: 2, degree);
@@ -244,7 +244,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
     {
         void* job = Unsafe.AsPointer(ref j);
         int features = j.Features;
-        if (!j.Layer.Layout.ChannelsLast())
+        if (!j.RowMajor)
         {
             ForkJoin.Run(job, &ChannelKernels<T, TLayer, TAct>.BackwardTraining, features, degree);
             return;
@@ -271,7 +271,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
     {
         void* job = Unsafe.AsPointer(ref j);
         int features = j.Features;
-        if (!j.Layer.Layout.ChannelsLast())
+        if (!j.RowMajor)
         {
             ForkJoin.Run(job, &ChannelKernels<T, TLayer, TAct>.BackwardInference, features, degree);
             return;
@@ -392,7 +392,8 @@ public static unsafe partial class LayerKernels<T, TLayer>
             Batch = shape.Batch,
             N = shape.PerChannel,
         };
-        if (shape.ChannelsLast)
+        job.RowMajor = shape.RowMajor;
+        if (shape.RowMajor)
         {
             job.Rows = (nint)shape.PerChannel;
             job.RowBlock = RowKernels<T, TLayer, Identity>.RowBlock(job.Rows, layer.Features);
@@ -527,12 +528,4 @@ public static unsafe partial class LayerKernels<T, TLayer>
     }
 
     private static string Features(TLayer layer) => string.Create(CultureInfo.InvariantCulture, $"[{layer.Features}]");
-}
-
-/// <summary>Layout predicates shared by the kernels.</summary>
-internal static class LayoutExtensions
-{
-    /// <summary>NC and NHWC: the channel is the innermost dimension.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool ChannelsLast(this BatchNormLayout layout) => layout is BatchNormLayout.NC or BatchNormLayout.NHWC;
 }

@@ -93,8 +93,11 @@ public readonly struct TensorShape
     /// <summary>Values of one (sample, channel) plane (NCHW, NCL): height · width.</summary>
     internal long Plane => (long)Height * Width;
 
-    /// <summary>Whether the channel is the innermost dimension (NC, NHWC): the tensor is rows of <c>features</c> values.</summary>
-    internal bool ChannelsLast => Layout is BatchNormLayout.NC or BatchNormLayout.NHWC;
+    /// <summary>
+    /// Whether the tensor is rows of <c>features</c> values: NC and NHWC, and NCHW or NCL whose planes hold one value (the
+    /// same memory as NC). Such tensors run the row passes; the others the channel passes over runs of a plane.
+    /// </summary>
+    internal bool RowMajor => Layout is BatchNormLayout.NC or BatchNormLayout.NHWC || Plane == 1;
 
     /// <summary>Values in the tensor, batch · features · height · width, saturating instead of wrapping around.</summary>
     internal long Count(int features)
