@@ -74,44 +74,51 @@ internal static class Elementwise
         return i;
     }
 
-    /// <summary>y[j] = act(fma(x[j], scales[j], shifts[j])) over one row of <paramref name="length"/> features.</summary>
-    public static void AffineRow<T, TAct>(ref T x, ref T y, nint length, ref T scales, ref T shifts)
+    /// <summary>y[r, j] = act(fma(x[r, j], scales[j], shifts[j])) over <paramref name="rows"/> rows of <paramref name="length"/> features.</summary>
+    public static void AffineRows<T, TAct>(ref T x, ref T y, nint rows, nint length, ref T scales, ref T shifts)
         where T : unmanaged
         where TAct : struct, IActivation
     {
-        nint i = 0;
         if (Vec512<T>.IsHardwareAccelerated)
         {
-            i = AffineRow<T, TAct, Vec512<T>>(ref x, ref y, length, ref scales, ref shifts);
+            AffineRows<T, TAct, Vec512<T>>(ref x, ref y, rows, length, ref scales, ref shifts);
         }
         else if (Vec256<T>.IsHardwareAccelerated)
         {
-            i = AffineRow<T, TAct, Vec256<T>>(ref x, ref y, length, ref scales, ref shifts);
+            AffineRows<T, TAct, Vec256<T>>(ref x, ref y, rows, length, ref scales, ref shifts);
         }
         else if (Vec128<T>.IsHardwareAccelerated)
         {
-            i = AffineRow<T, TAct, Vec128<T>>(ref x, ref y, length, ref scales, ref shifts);
+            AffineRows<T, TAct, Vec128<T>>(ref x, ref y, rows, length, ref scales, ref shifts);
         }
-        for (; i < length; i++)
+        else
         {
-            T z = Exact.Fma(Unsafe.Add(ref x, i), Unsafe.Add(ref scales, i), Unsafe.Add(ref shifts, i));
-            Unsafe.Add(ref y, i) = TAct.Relu ? Exact.Relu(z) : z;
+            AffineRows<T, TAct, Scalar1<T>>(ref x, ref y, rows, length, ref scales, ref shifts);
         }
     }
 
-    private static nint AffineRow<T, TAct, TVec>(ref T x, ref T y, nint length, ref T scales, ref T shifts)
+    private static void AffineRows<T, TAct, TVec>(ref T x, ref T y, nint rows, nint length, ref T scales, ref T shifts)
         where T : unmanaged
         where TAct : struct, IActivation
         where TVec : struct, IVec<TVec, T>
     {
-        nint count = TVec.Count, i = 0;
-        for (; i <= length - count; i += count)
+        nint count = TVec.Count, whole = TVec.Count == 1 ? 0 : length - length % count;
+        for (nint r = 0; r < rows; r++)
         {
-            TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), TVec.Load(ref Unsafe.Add(ref scales, i)),
-                TVec.Load(ref Unsafe.Add(ref shifts, i)));
-            TVec.Store(TAct.Relu ? TVec.Relu(z) : z, ref Unsafe.Add(ref y, i));
+            ref T xr = ref Unsafe.Add(ref x, r * length);
+            ref T yr = ref Unsafe.Add(ref y, r * length);
+            for (nint i = 0; i < whole; i += count)
+            {
+                TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, i)), TVec.Load(ref Unsafe.Add(ref scales, i)),
+                    TVec.Load(ref Unsafe.Add(ref shifts, i)));
+                TVec.Store(TAct.Relu ? TVec.Relu(z) : z, ref Unsafe.Add(ref yr, i));
+            }
+            for (nint i = whole; i < length; i++)
+            {
+                T z = Exact.Fma(Unsafe.Add(ref xr, i), Unsafe.Add(ref scales, i), Unsafe.Add(ref shifts, i));
+                Unsafe.Add(ref yr, i) = TAct.Relu ? Exact.Relu(z) : z;
+            }
         }
-        return i;
     }
 
     /// <summary>The training-mode dx of <see cref="DxTerms{T}"/> over <paramref name="length"/> values of one channel.</summary>
@@ -160,52 +167,60 @@ internal static class Elementwise
         return i;
     }
 
-    /// <summary>The training-mode dx over one row of <paramref name="length"/> features, with per-feature terms.</summary>
-    public static void TrainingDxRow<T, TAct>(ref T x, ref T dy, ref T dx, nint length, in DxRows<T> k)
+    /// <summary>The training-mode dx over <paramref name="rows"/> rows of <paramref name="length"/> features, per-feature terms.</summary>
+    public static void TrainingDxRows<T, TAct>(ref T x, ref T dy, ref T dx, nint rows, nint length, in DxRows<T> k)
         where T : unmanaged
         where TAct : struct, IActivation
     {
-        nint i = 0;
         if (Vec512<T>.IsHardwareAccelerated)
         {
-            i = TrainingDxRow<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, length, k);
+            TrainingDxRows<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, rows, length, k);
         }
         else if (Vec256<T>.IsHardwareAccelerated)
         {
-            i = TrainingDxRow<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, length, k);
+            TrainingDxRows<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, rows, length, k);
         }
         else if (Vec128<T>.IsHardwareAccelerated)
         {
-            i = TrainingDxRow<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, length, k);
+            TrainingDxRows<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, rows, length, k);
         }
-        for (; i < length; i++)
+        else
         {
-            Unsafe.Add(ref dx, i) = TrainingDx<T, TAct>(Unsafe.Add(ref x, i), Unsafe.Add(ref dy, i),
-                Unsafe.Add(ref k.Mean, i), Unsafe.Add(ref k.Offset, i), Unsafe.Add(ref k.NegK, i),
-                Unsafe.Add(ref k.Factor, i), TAct.Relu ? Unsafe.Add(ref k.Scale, i) : default,
-                TAct.Relu ? Unsafe.Add(ref k.Shift, i) : default);
+            TrainingDxRows<T, TAct, Scalar1<T>>(ref x, ref dy, ref dx, rows, length, k);
         }
     }
 
-    private static nint TrainingDxRow<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, in DxRows<T> k)
+    private static void TrainingDxRows<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint rows, nint length, in DxRows<T> k)
         where T : unmanaged
         where TAct : struct, IActivation
         where TVec : struct, IVec<TVec, T>
     {
-        nint count = TVec.Count, i = 0;
-        for (; i <= length - count; i += count)
+        nint count = TVec.Count, whole = TVec.Count == 1 ? 0 : length - length % count;
+        for (nint r = 0; r < rows; r++)
         {
-            TVec xv = TVec.Load(ref Unsafe.Add(ref x, i));
-            TVec g = TVec.Load(ref Unsafe.Add(ref dy, i));
-            if (TAct.Relu)
+            ref T xr = ref Unsafe.Add(ref x, r * length);
+            ref T dyr = ref Unsafe.Add(ref dy, r * length);
+            ref T dxr = ref Unsafe.Add(ref dx, r * length);
+            for (nint i = 0; i < whole; i += count)
             {
-                g = TVec.PassWherePositive(g, TVec.Fma(xv, TVec.Load(ref Unsafe.Add(ref k.Scale, i)), TVec.Load(ref Unsafe.Add(ref k.Shift, i))));
+                TVec xv = TVec.Load(ref Unsafe.Add(ref xr, i));
+                TVec g = TVec.Load(ref Unsafe.Add(ref dyr, i));
+                if (TAct.Relu)
+                {
+                    g = TVec.PassWherePositive(g, TVec.Fma(xv, TVec.Load(ref Unsafe.Add(ref k.Scale, i)), TVec.Load(ref Unsafe.Add(ref k.Shift, i))));
+                }
+                TVec u = TVec.Fma(xv - TVec.Load(ref Unsafe.Add(ref k.Mean, i)), TVec.Load(ref Unsafe.Add(ref k.NegK, i)),
+                    g - TVec.Load(ref Unsafe.Add(ref k.Offset, i)));
+                TVec.Store(u * TVec.Load(ref Unsafe.Add(ref k.Factor, i)), ref Unsafe.Add(ref dxr, i));
             }
-            TVec u = TVec.Fma(xv - TVec.Load(ref Unsafe.Add(ref k.Mean, i)), TVec.Load(ref Unsafe.Add(ref k.NegK, i)),
-                g - TVec.Load(ref Unsafe.Add(ref k.Offset, i)));
-            TVec.Store(u * TVec.Load(ref Unsafe.Add(ref k.Factor, i)), ref Unsafe.Add(ref dx, i));
+            for (nint i = whole; i < length; i++)
+            {
+                Unsafe.Add(ref dxr, i) = TrainingDx<T, TAct>(Unsafe.Add(ref xr, i), Unsafe.Add(ref dyr, i),
+                    Unsafe.Add(ref k.Mean, i), Unsafe.Add(ref k.Offset, i), Unsafe.Add(ref k.NegK, i),
+                    Unsafe.Add(ref k.Factor, i), TAct.Relu ? Unsafe.Add(ref k.Scale, i) : default,
+                    TAct.Relu ? Unsafe.Add(ref k.Shift, i) : default);
+            }
         }
-        return i;
     }
 
     /// <summary>dx = dy' · factor over <paramref name="length"/> values (the evaluation-mode backward without sums).</summary>
@@ -256,53 +271,62 @@ internal static class Elementwise
         return i;
     }
 
-    /// <summary>dx[j] = dy'[j] · factors[j] over one row of <paramref name="length"/> features.</summary>
-    public static void EvalDxRow<T, TAct>(ref T x, ref T dy, ref T dx, nint length, ref T factors, ref T scales, ref T shifts)
+    /// <summary>dx[r, j] = dy'[r, j] · factors[j] over <paramref name="rows"/> rows of <paramref name="length"/> features.</summary>
+    public static void EvalDxRows<T, TAct>(ref T x, ref T dy, ref T dx, nint rows, nint length, ref T factors, ref T scales, ref T shifts)
         where T : unmanaged
         where TAct : struct, IActivation
     {
-        nint i = 0;
         if (Vec512<T>.IsHardwareAccelerated)
         {
-            i = EvalDxRow<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, length, ref factors, ref scales, ref shifts);
+            EvalDxRows<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref scales, ref shifts);
         }
         else if (Vec256<T>.IsHardwareAccelerated)
         {
-            i = EvalDxRow<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, length, ref factors, ref scales, ref shifts);
+            EvalDxRows<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref scales, ref shifts);
         }
         else if (Vec128<T>.IsHardwareAccelerated)
         {
-            i = EvalDxRow<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, length, ref factors, ref scales, ref shifts);
+            EvalDxRows<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref scales, ref shifts);
         }
-        for (; i < length; i++)
+        else
         {
-            T g = Unsafe.Add(ref dy, i);
-            if (TAct.Relu && RunSums.Gated(Unsafe.Add(ref x, i), Unsafe.Add(ref scales, i), Unsafe.Add(ref shifts, i)))
-            {
-                g = default;
-            }
-            Unsafe.Add(ref dx, i) = Scalar.Multiply(g, Unsafe.Add(ref factors, i));
+            EvalDxRows<T, TAct, Scalar1<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref scales, ref shifts);
         }
     }
 
-    private static nint EvalDxRow<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, ref T factors, ref T scales, ref T shifts)
+    private static void EvalDxRows<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint rows, nint length, ref T factors, ref T scales,
+        ref T shifts)
         where T : unmanaged
         where TAct : struct, IActivation
         where TVec : struct, IVec<TVec, T>
     {
-        nint count = TVec.Count, i = 0;
-        for (; i <= length - count; i += count)
+        nint count = TVec.Count, whole = TVec.Count == 1 ? 0 : length - length % count;
+        for (nint r = 0; r < rows; r++)
         {
-            TVec g = TVec.Load(ref Unsafe.Add(ref dy, i));
-            if (TAct.Relu)
+            ref T xr = ref Unsafe.Add(ref x, r * length);
+            ref T dyr = ref Unsafe.Add(ref dy, r * length);
+            ref T dxr = ref Unsafe.Add(ref dx, r * length);
+            for (nint i = 0; i < whole; i += count)
             {
-                TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), TVec.Load(ref Unsafe.Add(ref scales, i)),
-                    TVec.Load(ref Unsafe.Add(ref shifts, i)));
-                g = TVec.PassWherePositive(g, z);
+                TVec g = TVec.Load(ref Unsafe.Add(ref dyr, i));
+                if (TAct.Relu)
+                {
+                    TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, i)), TVec.Load(ref Unsafe.Add(ref scales, i)),
+                        TVec.Load(ref Unsafe.Add(ref shifts, i)));
+                    g = TVec.PassWherePositive(g, z);
+                }
+                TVec.Store(g * TVec.Load(ref Unsafe.Add(ref factors, i)), ref Unsafe.Add(ref dxr, i));
             }
-            TVec.Store(g * TVec.Load(ref Unsafe.Add(ref factors, i)), ref Unsafe.Add(ref dx, i));
+            for (nint i = whole; i < length; i++)
+            {
+                T g = Unsafe.Add(ref dyr, i);
+                if (TAct.Relu && RunSums.Gated(Unsafe.Add(ref xr, i), Unsafe.Add(ref scales, i), Unsafe.Add(ref shifts, i)))
+                {
+                    g = default;
+                }
+                Unsafe.Add(ref dxr, i) = Scalar.Multiply(g, Unsafe.Add(ref factors, i));
+            }
         }
-        return i;
     }
 
     /// <summary>The scalar training-mode dx, rounding exactly like a vector lane.</summary>

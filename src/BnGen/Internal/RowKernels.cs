@@ -68,11 +68,9 @@ internal static unsafe class RowKernels<T, TLayer, TAct>
     {
         ref Job<T, TLayer> j = ref Unsafe.AsRef<Job<T, TLayer>>(job);
         Rows(ref j, b, out nint first, out nint end);
-        nint features = j.Features;
-        for (nint r = first; r < end; r++)
-        {
-            Elementwise.AffineRow<T, TAct>(ref j.X[r * features], ref j.Y[r * features], features, ref *j.Scales, ref *j.Shifts);
-        }
+        nint features = j.Layer.Features;
+        Elementwise.AffineRows<T, TAct>(ref j.X[first * features], ref j.Y[first * features], end - first, features, ref *j.Scales,
+            ref *j.Shifts);
     }
 
     /// <summary>The training dx over the rows of block <paramref name="b"/>, per-feature terms in the Term arrays.</summary>
@@ -80,17 +78,14 @@ internal static unsafe class RowKernels<T, TLayer, TAct>
     {
         ref Job<T, TLayer> j = ref Unsafe.AsRef<Job<T, TLayer>>(job);
         Rows(ref j, b, out nint first, out nint end);
-        nint features = j.Features;
+        nint features = j.Layer.Features;
         var terms = new DxRows<T>
         {
             Mean = ref *j.TermMean, Offset = ref *j.TermOffset, NegK = ref *j.TermNegK, Factor = ref *j.TermFactor,
             Scale = ref Coefficient(j.Scales), Shift = ref Coefficient(j.Shifts),
         };
-        for (nint r = first; r < end; r++)
-        {
-            nint at = r * features;
-            Elementwise.TrainingDxRow<T, TAct>(ref j.X[at], ref j.Dy[at], ref j.Dx[at], features, terms);
-        }
+        nint at = first * features;
+        Elementwise.TrainingDxRows<T, TAct>(ref j.X[at], ref j.Dy[at], ref j.Dx[at], end - first, features, terms);
     }
 
     /// <summary>dx = dy' · γ · invStd over the rows of block <paramref name="b"/> (evaluation, no gradient sums).</summary>
@@ -98,13 +93,10 @@ internal static unsafe class RowKernels<T, TLayer, TAct>
     {
         ref Job<T, TLayer> j = ref Unsafe.AsRef<Job<T, TLayer>>(job);
         Rows(ref j, b, out nint first, out nint end);
-        nint features = j.Features;
-        for (nint r = first; r < end; r++)
-        {
-            nint at = r * features;
-            Elementwise.EvalDxRow<T, TAct>(ref j.X[at], ref j.Dy[at], ref j.Dx[at], features, ref *j.TermFactor,
-                ref Coefficient(j.Scales), ref Coefficient(j.Shifts));
-        }
+        nint features = j.Layer.Features;
+        nint at = first * features;
+        Elementwise.EvalDxRows<T, TAct>(ref j.X[at], ref j.Dy[at], ref j.Dx[at], end - first, features, ref *j.TermFactor,
+            ref Coefficient(j.Scales), ref Coefficient(j.Shifts));
     }
 
     /// <summary>The ReLU gate's coefficients exist only with ReLU; without, a null reference that is never read.</summary>

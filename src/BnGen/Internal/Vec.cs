@@ -140,3 +140,31 @@ internal struct Vec128<T> : IVec<Vec128<T>, T>
     public static Vec128<T> PassWherePositive(Vec128<T> value, Vec128<T> z)
         => new() { V = Vector128.AndNot(value.V, Vector128.LessThanOrEqual(z.V, Vector128<T>.Zero)) };
 }
+
+/// <summary>One value: the row passes' form where the machine has no SIMD (every value goes through the scalar tail).</summary>
+internal struct Scalar1<T> : IVec<Scalar1<T>, T>
+    where T : unmanaged
+{
+    public T V;
+
+    public static bool IsHardwareAccelerated => true;
+
+    public static int Count => 1;
+
+    public static Scalar1<T> Load(ref T source) => new() { V = source };
+
+    public static void Store(Scalar1<T> value, ref T destination) => destination = value.V;
+
+    public static Scalar1<T> Broadcast(T value) => new() { V = value };
+
+    public static Scalar1<T> operator -(Scalar1<T> left, Scalar1<T> right) => new() { V = Scalar.Subtract(left.V, right.V) };
+
+    public static Scalar1<T> operator *(Scalar1<T> left, Scalar1<T> right) => new() { V = Scalar.Multiply(left.V, right.V) };
+
+    public static Scalar1<T> Fma(Scalar1<T> a, Scalar1<T> b, Scalar1<T> c) => new() { V = Exact.Fma(a.V, b.V, c.V) };
+
+    public static Scalar1<T> Relu(Scalar1<T> z) => new() { V = Exact.Relu(z.V) };
+
+    public static Scalar1<T> PassWherePositive(Scalar1<T> value, Scalar1<T> z)
+        => Scalar.ToDouble(z.V) <= 0d ? default : value;
+}
