@@ -163,5 +163,5 @@ internal static class GeneratorRunner
     /// the compiler's own complaints about user code can be told apart): see <see cref="GeneratorRun.Analyze"/>.
     /// </summary>
     public static AnalyzedRun Analyze(IEnumerable<string> sources, bool referenceBnGen = true)
-        => Run(TestCompilation.Consumer(sources, referenceBnGen)).Analyze();
+        => Run(CreateDriver(TestCompilation.ConsumerParseOptions, trackSteps: false), TestCompilation.Consumer(sources, referenceBnGen)).Analyze();
 }
