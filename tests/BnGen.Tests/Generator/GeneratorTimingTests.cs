@@ -56,10 +56,7 @@ public class GeneratorTimingTests(ITestOutputHelper output)
         return compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(SourceText.From(text.Replace(from, to, StringComparison.Ordinal))));
     }
 
-    private static GeneratorDriver Driver() => CSharpGeneratorDriver.Create(
-        [new BatchNormGenerator().AsSourceGenerator()],
-        parseOptions: TestCompilation.ParseOptions,
-        driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: false));
+    private static GeneratorDriver Driver() => GeneratorRunner.CreateDriver(trackSteps: false);
 
     [Fact]
     public void FiveHundredLayers_FullAndIncrementalRuns()

@@ -6,7 +6,10 @@ using Xunit.Sdk;
 
 namespace BnGen.Tests.Generator;
 
-/// <summary>The snapshot machinery itself: scrubbing, the diff of a failure, and the received file it leaves behind.</summary>
+/// <summary>
+/// The snapshot machinery itself: scrubbing, the diff of a failure, the received file it leaves behind, accept mode, and
+/// accept mode refused on CI. Each test names its mode, so it checks the same thing whatever BNGEN_ACCEPT_SNAPSHOTS says.
+/// </summary>
 public class SnapshotAssertTests
 {
     [Fact]
@@ -47,35 +50,79 @@ public class SnapshotAssertTests
             SnapshotAssert.UnifiedDiff(expected, actual, "x"));
     }
 
-    [Fact]
-    public void Mismatch_WritesReceived_AndFails_MatchRemovesIt()
+    /// <summary>A throw-away test folder with a Snapshots/ folder beside a fake test file.</summary>
+    private sealed class Scratch : IDisposable
     {
-        if (SnapshotAssert.Accepting)
-        {
-            return;   // accepting writes verified files by design; this test is about comparing
-        }
-        string directory = Path.Combine(Path.GetTempPath(), "bngen-snapshot-" + Guid.NewGuid().ToString("N"));
-        string caller = Path.Combine(directory, "FakeTests.cs");
-        string snapshots = Path.Combine(directory, "Snapshots");
-        Directory.CreateDirectory(snapshots);
-        try
-        {
-            File.WriteAllText(Path.Combine(snapshots, "case.verified.cs"), "line 1\nline 2\n");
+        private readonly string _root = Path.Combine(Path.GetTempPath(), "bngen-snapshot-" + Guid.NewGuid().ToString("N"));
 
-            var failure = Assert.Throws<XunitException>(() => SnapshotAssert.Matches("line 1\nline two\n", "case", caller));
-            Assert.Contains("-line 2\n+line two\n", failure.Message, StringComparison.Ordinal);
-            Assert.Contains(SnapshotAssert.AcceptCommand, failure.Message, StringComparison.Ordinal);
-            Assert.Equal("line 1\nline two\n", File.ReadAllText(Path.Combine(snapshots, "case.received.cs")));
+        public Scratch() => Directory.CreateDirectory(Snapshots);
 
-            SnapshotAssert.Matches("line 1\r\nline 2\r\n", "case", caller);   // CRLF is not a difference
-            Assert.False(File.Exists(Path.Combine(snapshots, "case.received.cs")));
+        public string Caller => Path.Combine(_root, "FakeTests.cs");
 
-            Assert.Throws<XunitException>(() => SnapshotAssert.Matches("new\n", "missing", caller));
-            Assert.True(File.Exists(Path.Combine(snapshots, "missing.received.cs")));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        public string Snapshots => Path.Combine(_root, "Snapshots");
+
+        public string File(string name) => Path.Combine(Snapshots, name);
+
+        public void Dispose() => Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public void Compare_Mismatch_WritesReceived_AndFails_MatchRemovesIt()
+    {
+        using var scratch = new Scratch();
+        File.WriteAllText(scratch.File("case.verified.cs"), "line 1\nline 2\n");
+
+        var failure = Assert.Throws<XunitException>(() => SnapshotAssert.Matches("line 1\nline two\n", "case", SnapshotMode.Compare, scratch.Caller));
+        Assert.Contains("-line 2\n+line two\n", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(SnapshotAssert.AcceptCommand, failure.Message, StringComparison.Ordinal);
+        Assert.Equal("line 1\nline two\n", File.ReadAllText(scratch.File("case.received.cs")));
+        Assert.Equal("line 1\nline 2\n", File.ReadAllText(scratch.File("case.verified.cs")));
+
+        SnapshotAssert.Matches("line 1\r\nline 2\r\n", "case", SnapshotMode.Compare, scratch.Caller);   // CRLF is not a difference
+        Assert.False(File.Exists(scratch.File("case.received.cs")));
+
+        Assert.Throws<XunitException>(() => SnapshotAssert.Matches("new\n", "missing", SnapshotMode.Compare, scratch.Caller));
+        Assert.True(File.Exists(scratch.File("missing.received.cs")));
+        Assert.False(File.Exists(scratch.File("missing.verified.cs")));
+    }
+
+    [Fact]
+    public void Accept_WritesTheScrubbedVerifiedFile_RemovesReceived_AndPasses()
+    {
+        using var scratch = new Scratch();
+        File.WriteAllText(scratch.File("case.verified.cs"), "old\n");
+        File.WriteAllText(scratch.File("case.received.cs"), "stale\n");
+        string generated = "[GeneratedCode(\"BnGen.Generator\", \"9.9.9.9\")]\r\nnew\r\n";
+
+        SnapshotAssert.Matches(generated, "case", SnapshotMode.Accept, scratch.Caller);
+        Assert.Equal("[GeneratedCode(\"BnGen.Generator\", \"%VERSION%\")]\nnew\n", File.ReadAllText(scratch.File("case.verified.cs")));
+        Assert.False(File.Exists(scratch.File("case.received.cs")));
+        SnapshotAssert.Matches(generated, "case", SnapshotMode.Compare, scratch.Caller);   // what was accepted now compares equal
+
+        SnapshotAssert.Matches("fresh\n", "added", SnapshotMode.Accept, scratch.Caller);
+        Assert.Equal("fresh\n", File.ReadAllText(scratch.File("added.verified.cs")));
+    }
+
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData(null, "true", false)]
+    [InlineData("0", null, false)]
+    [InlineData("yes", null, false)]
+    [InlineData("1", null, true)]
+    [InlineData("true", "", true)]
+    [InlineData("1", "false", true)]
+    [InlineData("1", "0", true)]
+    public void ModeFollowsTheAcceptVariable(string? accept, string? ci, bool accepts)
+        => Assert.Equal(accepts ? SnapshotMode.Accept : SnapshotMode.Compare, SnapshotAssert.ModeFor(accept, ci));
+
+    [Theory]
+    [InlineData("1", "true")]
+    [InlineData("true", "1")]
+    [InlineData("1", "yes")]
+    public void AcceptModeIsRefusedOnCI(string accept, string ci)
+    {
+        var refusal = Assert.Throws<XunitException>(() => SnapshotAssert.ModeFor(accept, ci));
+        Assert.Contains("refused", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("CI=" + ci, refusal.Message, StringComparison.Ordinal);
     }
 }

@@ -1,4 +1,8 @@
+using System;
 using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
 using BnGen.Tests.Infrastructure;
 using Xunit;
 
@@ -7,12 +11,11 @@ namespace BnGen.Tests.Generator;
 /// <summary>
 /// The generated source of a matrix of configurations, compared exactly with the committed files in <c>Snapshots/</c>.
 /// Every case also checks that the generated code compiles without a single diagnostic under the strictest options.
+/// Every case is listed in <see cref="Cases"/>, and every committed snapshot file must belong to one of them.
 /// Accept new snapshots with <c>BNGEN_ACCEPT_SNAPSHOTS=1</c> (see docs/testing.md).
 /// </summary>
 public class SnapshotTests
 {
-    private static string Generate(string source) => GeneratorRunner.GenerateSingle(source);
-
     private static string InNamespace(LayerConfig config, string className = "Norm") => $$"""
         namespace Snapshots
         {
@@ -21,60 +24,33 @@ public class SnapshotTests
         }
         """;
 
-    public static IEnumerable<object[]> MatrixCases()
+    /// <summary>Every snapshot: its name (the file <c>Snapshots/&lt;name&gt;.verified.cs</c>) and the user source generated from.</summary>
+    public static IReadOnlyDictionary<string, string> Cases { get; } = BuildCases();
+
+    private static Dictionary<string, string> BuildCases()
     {
+        var cases = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Add(LayerConfig config, string? name = null) => cases.Add(name ?? config.Name, InNamespace(config));
+
+        // The 16 combinations of layout, element type, Affine and TrackRunningStats.
         foreach (LayerConfig config in LayerConfig.Matrix(features: 16))
         {
-            yield return [config.Nchw, config.Double, config.Affine, config.Track];
+            Add(config);
         }
-    }
 
-    [Theory]
-    [MemberData(nameof(MatrixCases))]
-    public void Matrix(bool nchw, bool isDouble, bool affine, bool track)
-    {
-        var config = new LayerConfig(16, nchw, isDouble, affine, track);
-        SnapshotAssert.Matches(Generate(InNamespace(config)), config.Name);
-    }
+        // Feature counts.
+        Add(new LayerConfig(17));                                  // odd: no vector width divides it, every tail path is live
+        Add(new LayerConfig(17, Nchw: true, Double: true));
+        Add(new LayerConfig(64));                                  // a multiple of every vector width
+        Add(new LayerConfig(64, Nchw: true));
+        Add(new LayerConfig(600));                                 // more than one block of 512 features in NC kernels
+        Add(new LayerConfig(1030, Double: true));                  // two full blocks and a partial one
 
-    [Theory]
-    [InlineData(17, false, false)]   // odd: no vector width divides it, every tail path is live
-    [InlineData(17, true, true)]
-    [InlineData(64, false, false)]   // a multiple of every vector width
-    [InlineData(64, true, false)]
-    [InlineData(600, false, false)]  // more than one block of 512 features in NC kernels
-    [InlineData(1030, false, true)]  // two full blocks and a partial one
-    public void FeatureCounts(int features, bool nchw, bool isDouble)
-    {
-        var config = new LayerConfig(features, nchw, isDouble);
-        SnapshotAssert.Matches(Generate(InNamespace(config)), config.Name);
-    }
+        Add(new LayerConfig(8, CumulativeAverage: true));
+        Add(new LayerConfig(8, Nchw: true, Double: true, Affine: false, CumulativeAverage: true));
+        Add(new LayerConfig(8, Epsilon: 1e-3, Momentum: 0.01), "Hyperparameters_Eps1e-3_Momentum0.01");
 
-    [Fact]
-    public void CumulativeAverage_NC()
-    {
-        var config = new LayerConfig(8, CumulativeAverage: true);
-        SnapshotAssert.Matches(Generate(InNamespace(config)), config.Name);
-    }
-
-    [Fact]
-    public void CumulativeAverage_NCHW_Double_NoAffine()
-    {
-        var config = new LayerConfig(8, Nchw: true, Double: true, Affine: false, CumulativeAverage: true);
-        SnapshotAssert.Matches(Generate(InNamespace(config)), config.Name);
-    }
-
-    [Fact]
-    public void Hyperparameters_NonDefault()
-    {
-        var config = new LayerConfig(8, Epsilon: 1e-3, Momentum: 0.01);
-        SnapshotAssert.Matches(Generate(InNamespace(config)), "Hyperparameters_Eps1e-3_Momentum0.01");
-    }
-
-    [Fact]
-    public void Nested_InPartialClassAndStruct()
-    {
-        string source = """
+        cases.Add("Nested_ClassStructClass", """
             namespace Snapshots.Deep
             {
                 public partial class Outer
@@ -86,42 +62,49 @@ public class SnapshotTests
                     }
                 }
             }
-            """;
-        SnapshotAssert.Matches(Generate(source), "Nested_ClassStructClass");
-    }
-
-    [Fact]
-    public void FileScopedNamespace_Record()
-    {
-        string source = """
+            """);
+        cases.Add("FileScoped_Record", """
             namespace Snapshots.FileScoped;
 
             [global::BnGen.BatchNormLayer(6, ElementType = typeof(double))]
             public sealed partial record class RecordNorm(string Tag);
-            """;
-        SnapshotAssert.Matches(Generate(source), "FileScoped_Record");
-    }
-
-    [Fact]
-    public void GlobalNamespace()
-    {
-        string source = """
+            """);
+        cases.Add("GlobalNamespace", """
             [global::BnGen.BatchNormLayer(3)]
             public partial class GlobalNorm { }
-            """;
-        SnapshotAssert.Matches(Generate(source), "GlobalNamespace");
-    }
-
-    [Fact]
-    public void KeywordClassName()
-    {
-        string source = """
+            """);
+        cases.Add("KeywordNames", """
             namespace @namespace.@event
             {
                 [global::BnGen.BatchNormLayer(2)]
                 public partial class @class { }
             }
-            """;
-        SnapshotAssert.Matches(Generate(source), "KeywordNames");
+            """);
+        return cases;
     }
+
+    public static TheoryData<string> Names() => new(Cases.Keys.Order(StringComparer.Ordinal));
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void GeneratedSourceMatchesTheSnapshot(string name)
+        => SnapshotAssert.Matches(GeneratorRunner.GenerateSingle(Cases[name]), name);
+
+    [Fact]
+    public void EverySnapshotFileBelongsToACase()
+    {
+        string directory = SnapshotAssert.SnapshotDirectory(ThisFile());
+        string[] files = Directory.GetFiles(directory, "*.verified.cs")
+            .Select(path => Path.GetFileName(path)[..^".verified.cs".Length])
+            .Order(StringComparer.Ordinal).ToArray();
+        string[] orphans = files.Except(Cases.Keys, StringComparer.Ordinal).ToArray();
+        Assert.True(orphans.Length == 0,
+            $"no snapshot test produces {string.Join(", ", orphans.Select(o => o + ".verified.cs"))} in {directory}: "
+            + "delete the file, or add its case to SnapshotTests.Cases");
+        // The other direction: a case without its file fails in GeneratedSourceMatchesTheSnapshot; here, so that the two
+        // lists are seen side by side.
+        Assert.Equal(Cases.Keys.Order(StringComparer.Ordinal), files);
+    }
+
+    private static string ThisFile([CallerFilePath] string path = "") => path;
 }

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Linq;
-using BnGen.Generator;
 using BnGen.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -143,8 +142,7 @@ public class StrictCompilationTests
                 }
                 """),
         ], parse);
-        GeneratorDriver driver = CSharpGeneratorDriver.Create([new BatchNormGenerator().AsSourceGenerator()], parseOptions: parse);
-        GeneratorRun run = GeneratorRunner.Run(driver, compilation).AssertCompilesCleanly();
+        GeneratorRun run = GeneratorRunner.Run(compilation).AssertCompilesCleanly();
         Assert.All(run.Result.GeneratedSources, s => Assert.Equal(LanguageVersion.CSharp12, ((CSharpParseOptions)s.SyntaxTree.Options).LanguageVersion));
         Assert.Equal(2, run.Result.GeneratedSources.Length);
     }

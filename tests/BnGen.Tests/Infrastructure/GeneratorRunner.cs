@@ -1,12 +1,15 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
 using System.Text;
 using BnGen.Generator;
+using BnGen.Generator.Analyzers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Xunit;
 
 namespace BnGen.Tests.Infrastructure;
@@ -31,7 +34,7 @@ internal sealed record GeneratorRun(GeneratorDriver Driver, Compilation Output, 
         return matches[0].SourceText.ToString();
     }
 
-    /// <summary>The generator did not throw and the driver reported nothing.</summary>
+    /// <summary>The generator did not throw and the driver reported nothing (the generator never reports: the analyzers do, once).</summary>
     public GeneratorRun AssertNoGeneratorFailure()
     {
         Assert.Null(Result.Exception);
@@ -55,6 +58,33 @@ internal sealed record GeneratorRun(GeneratorDriver Driver, Compilation Output, 
         return this;
     }
 
+    /// <summary>
+    /// Runs both BnGen analyzers over the output compilation. Compiler and analyzer diagnostics come from one pass
+    /// (<see cref="CompilationWithAnalyzers.GetAllDiagnosticsAsync()"/>), so the generated code is bound once. Asserts what
+    /// must hold for every input: the generator threw nothing and reported nothing, no analyzer threw (no AD0001), and the
+    /// generated files have no warning or error of their own.
+    /// </summary>
+    public AnalyzedRun Analyze()
+    {
+        AssertNoGeneratorFailure();
+        var exceptions = new ConcurrentQueue<Exception>();
+        var options = new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
+            onAnalyzerException: (exception, _, _) => exceptions.Enqueue(exception),
+            concurrentAnalysis: false, logAnalyzerExecutionTime: false);
+        CompilationWithAnalyzers withAnalyzers = Output.WithAnalyzers(
+            ImmutableArray.Create<DiagnosticAnalyzer>(new LayerDeclarationAnalyzer(), new ForwardCallAnalyzer()), options);
+        ImmutableArray<Diagnostic> all = withAnalyzers.GetAllDiagnosticsAsync().GetAwaiter().GetResult();
+
+        Assert.Empty(exceptions);
+        Assert.DoesNotContain(all, static d => d.Id == "AD0001");
+        var generatedTrees = new HashSet<SyntaxTree>(Result.GeneratedSources.Select(static g => g.SyntaxTree));
+        Diagnostic[] inGenerated = all.Where(d => d.Severity >= DiagnosticSeverity.Warning
+            && d.Location.SourceTree is { } tree && generatedTrees.Contains(tree)).ToArray();
+        Assert.True(inGenerated.Length == 0, "the generated code has diagnostics:\n" + Describe(inGenerated, Output));
+        bool IsBnGen(Diagnostic d) => d.Id.StartsWith("BNG", StringComparison.Ordinal);
+        return new AnalyzedRun(Result.GeneratedSources, all.Where(d => !IsBnGen(d)).ToImmutableArray(), all.Where(IsBnGen).ToImmutableArray());
+    }
+
     /// <summary>Diagnostics with the offending line, so that a failure in generated code can be read in the test log.</summary>
     public static string Describe(IEnumerable<Diagnostic> diagnostics, Compilation compilation)
     {
@@ -73,18 +103,44 @@ internal sealed record GeneratorRun(GeneratorDriver Driver, Compilation Output, 
     }
 }
 
-/// <summary>Runs <see cref="BatchNormGenerator"/> through <see cref="CSharpGeneratorDriver"/>, with step tracking on.</summary>
+/// <summary>What one compilation gave with the analyzers: the generated files, the compiler's and BnGen's diagnostics.</summary>
+internal sealed record AnalyzedRun(
+    ImmutableArray<GeneratedSourceResult> Generated,
+    ImmutableArray<Diagnostic> CompilerDiagnostics,
+    ImmutableArray<Diagnostic> BnGenDiagnostics)
+{
+    /// <summary>The BNG IDs reported, sorted, with repeats.</summary>
+    public IEnumerable<string> BngIds => BnGenDiagnostics.Select(static d => d.Id).OrderBy(static id => id, StringComparer.Ordinal);
+
+    /// <summary>The compiler's error IDs, distinct and sorted.</summary>
+    public IEnumerable<string> CompilerErrorIds => CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error)
+        .Select(static d => d.Id).Distinct().OrderBy(static id => id, StringComparer.Ordinal);
+
+    public IEnumerable<string> GeneratedHintNames => Generated.Select(static g => g.HintName).OrderBy(static n => n, StringComparer.Ordinal);
+
+    public string Describe() => string.Join("\n", CompilerDiagnostics.Concat(BnGenDiagnostics).Select(static d => d.ToString()));
+}
+
+/// <summary>
+/// The one way the tests run <see cref="BatchNormGenerator"/>: through <see cref="CSharpGeneratorDriver"/>, with the
+/// parse options of the compilation it runs on and (unless told otherwise) every pipeline step tracked.
+/// </summary>
 internal static class GeneratorRunner
 {
-    /// <summary>A fresh driver that records every named pipeline step (<see cref="TrackingNames"/>).</summary>
-    public static GeneratorDriver CreateDriver(bool trackSteps = true)
+    /// <summary>
+    /// A fresh driver. Generated files are parsed with <paramref name="parseOptions"/> (default:
+    /// <see cref="TestCompilation.ParseOptions"/>); with <paramref name="trackSteps"/> every named pipeline step
+    /// (<see cref="TrackingNames"/>) is recorded.
+    /// </summary>
+    public static GeneratorDriver CreateDriver(CSharpParseOptions? parseOptions = null, bool trackSteps = true)
         => CSharpGeneratorDriver.Create(
             [new BatchNormGenerator().AsSourceGenerator()],
-            parseOptions: TestCompilation.ParseOptions,
+            parseOptions: parseOptions ?? TestCompilation.ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
-    /// <summary>Runs a fresh driver over <paramref name="compilation"/>.</summary>
-    public static GeneratorRun Run(Compilation compilation) => Run(CreateDriver(), compilation);
+    /// <summary>Runs a fresh driver over <paramref name="compilation"/>, parsing generated files as its first file was parsed.</summary>
+    public static GeneratorRun Run(Compilation compilation)
+        => Run(CreateDriver(compilation.SyntaxTrees.FirstOrDefault()?.Options as CSharpParseOptions), compilation);
 
     /// <summary>Runs <paramref name="driver"/> (fresh, or from an earlier run to test caching) over <paramref name="compilation"/>.</summary>
     public static GeneratorRun Run(GeneratorDriver driver, Compilation compilation)
@@ -101,4 +157,11 @@ internal static class GeneratorRunner
         Assert.Single(run.Result.GeneratedSources);
         return run.Result.GeneratedSources[0].SourceText.ToString();
     }
+
+    /// <summary>
+    /// Generator and both analyzers over a consumer compilation of <paramref name="sources"/> (warnings stay warnings, so
+    /// the compiler's own complaints about user code can be told apart): see <see cref="GeneratorRun.Analyze"/>.
+    /// </summary>
+    public static AnalyzedRun Analyze(IEnumerable<string> sources, bool referenceBnGen = true)
+        => Run(CreateDriver(TestCompilation.ConsumerParseOptions, trackSteps: false), TestCompilation.Consumer(sources, referenceBnGen)).Analyze();
 }

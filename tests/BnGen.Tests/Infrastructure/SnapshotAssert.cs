@@ -10,14 +10,28 @@ using Xunit.Sdk;
 
 namespace BnGen.Tests.Infrastructure;
 
+/// <summary>What <see cref="SnapshotAssert.Matches(string, string, string)"/> does with a snapshot.</summary>
+internal enum SnapshotMode
+{
+    /// <summary>Compare with the verified file; on a difference write the received file and fail.</summary>
+    Compare,
+
+    /// <summary>Write the verified file (accepting the generated text) and pass.</summary>
+    Accept,
+}
+
 /// <summary>
 /// Compares generated text exactly with a committed <c>Snapshots/&lt;name&gt;.verified.cs</c> beside the calling test file.
 /// On a mismatch (or a missing snapshot) it writes <c>&lt;name&gt;.received.cs</c> beside it and fails with a unified diff.
-/// With the environment variable <c>BNGEN_ACCEPT_SNAPSHOTS=1</c> it writes the verified file instead and passes.
+/// With the environment variable <c>BNGEN_ACCEPT_SNAPSHOTS=1</c> it writes the verified file instead and passes, except
+/// on CI (the variable <c>CI</c> set): there accept mode is refused and every snapshot comparison fails.
 /// </summary>
 internal static partial class SnapshotAssert
 {
     public const string AcceptVariable = "BNGEN_ACCEPT_SNAPSHOTS";
+
+    /// <summary>Set by CI systems (GitHub Actions, GitLab, Azure Pipelines, …); accept mode is refused when it is.</summary>
+    public const string CiVariable = "CI";
 
     /// <summary>Lines of context around each change in the diff of a failure.</summary>
     private const int Context = 3;
@@ -25,16 +39,45 @@ internal static partial class SnapshotAssert
     /// <summary>At most this many diff lines go into a failure message; the received file has the rest.</summary>
     private const int MaxDiffLines = 400;
 
-    public static bool Accepting => Environment.GetEnvironmentVariable(AcceptVariable) is "1" or "true";
+    /// <summary>The mode the environment asks for (see <see cref="ModeFor"/>).</summary>
+    public static SnapshotMode Mode
+        => ModeFor(Environment.GetEnvironmentVariable(AcceptVariable), Environment.GetEnvironmentVariable(CiVariable));
 
-    public static void Matches(string generated, string name, [CallerFilePath] string callerFile = "")
+    /// <summary>
+    /// <see cref="SnapshotMode.Accept"/> when <paramref name="accept"/> (the value of <c>BNGEN_ACCEPT_SNAPSHOTS</c>) is
+    /// <c>1</c> or <c>true</c>, else <see cref="SnapshotMode.Compare"/>. Accepting with <paramref name="ci"/> (the value of
+    /// <c>CI</c>) set to anything but empty, <c>0</c> or <c>false</c> throws: on CI a snapshot is compared, never rewritten.
+    /// </summary>
+    public static SnapshotMode ModeFor(string? accept, string? ci)
     {
-        string directory = Path.Combine(Path.GetDirectoryName(callerFile)!, "Snapshots");
+        if (accept is not ("1" or "true"))
+        {
+            return SnapshotMode.Compare;
+        }
+        if (!string.IsNullOrEmpty(ci) && ci is not ("0" or "false"))
+        {
+            throw new XunitException(
+                $"{AcceptVariable}={accept} is refused because {CiVariable}={ci}: on CI snapshots are compared, never rewritten. "
+                + "Accept new snapshots on your machine, review them with git diff, and commit them.");
+        }
+        return SnapshotMode.Accept;
+    }
+
+    /// <summary>Compares (or, in accept mode, writes) <c>Snapshots/&lt;name&gt;.verified.cs</c> beside <paramref name="callerFile"/>.</summary>
+    public static void Matches(string generated, string name, [CallerFilePath] string callerFile = "")
+        => Matches(generated, name, Mode, callerFile);
+
+    /// <summary>The snapshot folder beside a test file.</summary>
+    public static string SnapshotDirectory(string callerFile) => Path.Combine(Path.GetDirectoryName(callerFile)!, "Snapshots");
+
+    public static void Matches(string generated, string name, SnapshotMode mode, string callerFile)
+    {
+        string directory = SnapshotDirectory(callerFile);
         string verifiedPath = Path.Combine(directory, name + ".verified.cs");
         string receivedPath = Path.Combine(directory, name + ".received.cs");
         string received = Scrub(generated);
 
-        if (Accepting)
+        if (mode == SnapshotMode.Accept)
         {
             Directory.CreateDirectory(directory);
             File.WriteAllText(verifiedPath, received, new UTF8Encoding(false));

@@ -9,11 +9,16 @@ namespace BnGen.Tests.Infrastructure;
 
 /// <summary>
 /// Builds in-memory compilations for generator tests: the .NET 10 reference assemblies (no NuGet, no SDK lookup), the BnGen
-/// runtime assembly, nullable enabled, every warning wave on and every warning reported as an error, no implicit usings.
+/// runtime assembly, nullable enabled, every warning wave on, no implicit usings. <see cref="Create(string[])"/> makes
+/// every warning an error (<see cref="StrictOptions"/>); <see cref="Consumer"/> keeps warnings as warnings, for tests
+/// that must tell the compiler's own complaints about user code apart.
 /// </summary>
 internal static class TestCompilation
 {
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.Diagnose);
+
+    /// <summary>Parse options of a consumer that does not generate documentation (no CS1591 for its own code).</summary>
+    public static readonly CSharpParseOptions ConsumerParseOptions = new(LanguageVersion.Latest);
 
     /// <summary>The strictest options a consumer can pick: <c>Nullable=enable</c>, <c>TreatWarningsAsErrors</c>, warning level 9999.</summary>
     public static readonly CSharpCompilationOptions StrictOptions = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)
@@ -24,10 +29,19 @@ internal static class TestCompilation
         .WithDeterministic(true)
         .WithAllowUnsafe(false);
 
-    /// <summary>.NET 10 reference assemblies plus the BnGen runtime library (the attribute, ThrowHelper, Simd).</summary>
+    /// <summary><c>Nullable=enable</c> and every warning wave, with warnings left as warnings.</summary>
+    public static readonly CSharpCompilationOptions ConsumerOptions = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)
+        .WithNullableContextOptions(NullableContextOptions.Enable)
+        .WithWarningLevel(9999)
+        .WithDeterministic(true);
+
+    /// <summary>The BnGen runtime library (the attribute, the enums, ThrowHelper, Simd, BatchNormKernels).</summary>
+    public static readonly MetadataReference BnGenRuntime = MetadataReference.CreateFromFile(typeof(BatchNormLayerAttribute).Assembly.Location);
+
+    /// <summary>.NET 10 reference assemblies plus the BnGen runtime library.</summary>
     public static readonly ImmutableArray<MetadataReference> References = Net100.References.All
         .Cast<MetadataReference>()
-        .Append(MetadataReference.CreateFromFile(typeof(BatchNormLayerAttribute).Assembly.Location))
+        .Append(BnGenRuntime)
         .ToImmutableArray();
 
     /// <summary>A compilation of <paramref name="sources"/>, each its own file (<c>Source0.cs</c>, <c>Source1.cs</c>, …).</summary>
@@ -41,6 +55,18 @@ internal static class TestCompilation
             files.Select(f => Parse(f.Text, f.Path, parseOptions)),
             References,
             StrictOptions);
+
+    /// <summary>
+    /// A consumer compilation of <paramref name="sources"/> as written (files <c>User0.cs</c>, <c>User1.cs</c>, …, no
+    /// documentation diagnosed) with <see cref="ConsumerOptions"/>; without the BnGen runtime when
+    /// <paramref name="referenceBnGen"/> is false.
+    /// </summary>
+    public static CSharpCompilation Consumer(IEnumerable<string> sources, bool referenceBnGen = true)
+        => CSharpCompilation.Create(
+            "Consumer",
+            sources.Select((text, i) => CSharpSyntaxTree.ParseText(text, ConsumerParseOptions, path: $"User{i}.cs")),
+            referenceBnGen ? References : Net100.References.All.Cast<MetadataReference>(),
+            ConsumerOptions);
 
     /// <summary>
     /// Parses a user file. Documentation comments are diagnosed (as in a project with <c>GenerateDocumentationFile</c>), so

@@ -61,7 +61,7 @@ public class DifferentialTests
     {
         LayerConfig config = layer.Config;
         var random = new Random(1000 + seed);
-        int f = config.Features;
+        var history = new History();
         if (config.Track)
         {
             Fill(layer.RunningMean!, random, -1, 1);
@@ -70,83 +70,109 @@ public class DifferentialTests
         for (int step = 0; step < 6; step++)
         {
             bool training = step < 4;
-            layer.Training = training;
-            if (config.Affine)
-            {
-                Fill(layer.Weight!, random, -2, 2);
-                Fill(layer.Bias!, random, -1, 1);
-            }
-            bool batchStatistics = training || !config.Track;
-            var (batch, height, width) = RandomShape(random, config.Layout, needsMoreThanOne: batchStatistics);
-            int plane = height * width;
-            int count = batch * f * plane;
-            string at = $"{config} [{layer.GetType().Name}] step {step} ({(training ? "training" : "eval")}) shape {batch}x{f}x{height}x{width}";
+            var shape = RandomShape(random, config.Layout, needsMoreThanOne: training || !config.Track);
+            Step(layer, random, training, shape, relative, inPlace: false, history, $"step {step}");
+        }
+    }
 
-            // Inputs: a random offset and spread per channel, rounded to T so that the reference sees what the layer sees.
-            var offsets = Enumerable.Range(0, f).Select(_ => random.NextDouble() * 6 - 3).ToArray();
-            var spreads = Enumerable.Range(0, f).Select(_ => 0.1 + random.NextDouble() * 3).ToArray();
-            var xd = new double[count];
-            for (int i = 0; i < count; i++)
-            {
-                int c = i / plane % f;
-                xd[i] = offsets[c] + spreads[c] * (random.NextDouble() * 2 - 1);
-            }
-            T[] x = Num.FromDoubles<T>(xd);
-            xd = Num.ToDoubles<T>(x);
-            T[] dy = Num.FromDoubles<T>(Enumerable.Range(0, count).Select(_ => random.NextDouble() * 2 - 1).ToArray());
-            double[] dyd = Num.ToDoubles<T>(dy);
+    /// <summary>What a test knows of a layer's past, independently of the layer: how many training batches it has seen.</summary>
+    public sealed class History
+    {
+        public long TrainingBatches { get; set; }
+    }
 
-            double[]? weight = config.Affine ? Num.ToDoubles<T>(layer.Weight) : null;
-            double[]? bias = config.Affine ? Num.ToDoubles<T>(layer.Bias) : null;
-            double[]? runningMean = config.Track ? Num.ToDoubles<T>(layer.RunningMean) : null;
-            double[]? runningVar = config.Track ? Num.ToDoubles<T>(layer.RunningVar) : null;
-            long? tracked = layer.NumBatchesTracked;
+    /// <summary>
+    /// One forward and one backward of <paramref name="layer"/> on random data of the given shape, each output checked
+    /// value by value against <see cref="ReferenceBatchNorm"/> computed from the layer's state just before the call,
+    /// within <paramref name="relative"/> times each value's error scale. With <paramref name="inPlace"/> the output is
+    /// written over a copy of the input and gradInput over a copy of gradOutput. The running statistics' factor (the
+    /// momentum, or 1 / (batches + 1) for a cumulative average) comes from <paramref name="history"/>, the test's own count.
+    /// </summary>
+    internal static void Step<T>(ILayerUnderTest<T> layer, Random random, bool training, (int Batch, int Height, int Width) shape,
+        double relative, bool inPlace, History history, string label)
+        where T : unmanaged
+    {
+        LayerConfig config = layer.Config;
+        int f = config.Features;
+        layer.Training = training;
+        if (config.Affine)
+        {
+            Fill(layer.Weight!, random, -2, 2);
+            Fill(layer.Bias!, random, -1, 1);
+        }
+        bool batchStatistics = training || !config.Track;
+        var (batch, height, width) = shape;
+        int plane = height * width;
+        int count = batch * f * plane;
+        string at = $"{config} [{layer.GetType().Name}{(inPlace ? ", in place" : string.Empty)}] {label} ({(training ? "training" : "eval")}) "
+                    + $"shape {batch}x{f}x{height}x{width}";
 
-            double[] mean, variance;
-            if (batchStatistics)
+        // Inputs: a random offset and spread per channel, rounded to T so that the reference sees what the layer sees.
+        var offsets = Enumerable.Range(0, f).Select(_ => random.NextDouble() * 6 - 3).ToArray();
+        var spreads = Enumerable.Range(0, f).Select(_ => 0.1 + random.NextDouble() * 3).ToArray();
+        var xd = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            int c = i / plane % f;
+            xd[i] = offsets[c] + spreads[c] * (random.NextDouble() * 2 - 1);
+        }
+        T[] x = Num.FromDoubles<T>(xd);
+        xd = Num.ToDoubles<T>(x);
+        T[] dy = Num.FromDoubles<T>(Enumerable.Range(0, count).Select(_ => random.NextDouble() * 2 - 1).ToArray());
+        double[] dyd = Num.ToDoubles<T>(dy);
+
+        double[]? weight = config.Affine ? Num.ToDoubles<T>(layer.Weight) : null;
+        double[]? bias = config.Affine ? Num.ToDoubles<T>(layer.Bias) : null;
+        double[]? runningMean = config.Track ? Num.ToDoubles<T>(layer.RunningMean) : null;
+        double[]? runningVar = config.Track ? Num.ToDoubles<T>(layer.RunningVar) : null;
+
+        double[] mean, variance;
+        if (batchStatistics)
+        {
+            (mean, variance) = ReferenceBatchNorm.BatchStatistics(xd, f, batch, plane);
+        }
+        else
+        {
+            (mean, variance) = (runningMean!, runningVar!);
+        }
+        var expectedY = ReferenceBatchNorm.Normalize(xd, f, batch, plane, mean, variance, config.Epsilon, weight, bias);
+        var (gradInput, gradWeight, gradBias) = batchStatistics
+            ? ReferenceBatchNorm.BackwardBatch(xd, dyd, f, batch, plane, mean, variance, config.Epsilon, weight)
+            : ReferenceBatchNorm.BackwardRunning(xd, dyd, f, batch, plane, runningMean!, runningVar!, config.Epsilon, weight);
+
+        T[] y = inPlace ? (T[])x.Clone() : Num.Filled<T>(count, double.NaN);
+        layer.Forward(inPlace ? y : x, y, batch, height, width);
+        Close.Each($"{at} output", expectedY.Values, Num.ToDoubles<T>(y), Tolerances(expectedY.Scales, relative));
+
+        if (config.Track)
+        {
+            if (training)
             {
-                (mean, variance) = ReferenceBatchNorm.BatchStatistics(xd, f, batch, plane);
+                double factor = config.Cumulative ? 1d / (history.TrainingBatches + 1) : config.Momentum;
+                history.TrainingBatches++;
+                var (rm, rv) = ReferenceBatchNorm.UpdateRunning(runningMean!, runningVar!, mean, variance, (double)batch * plane, factor,
+                    ReferenceBatchNorm.MeanMagnitude(xd, f, batch, plane));
+                Close.Each($"{at} running mean", rm.Values, Num.ToDoubles<T>(layer.RunningMean), Tolerances(rm.Scales, relative));
+                Close.Each($"{at} running var", rv.Values, Num.ToDoubles<T>(layer.RunningVar), Tolerances(rv.Scales, relative));
             }
             else
             {
-                (mean, variance) = (runningMean!, runningVar!);
+                Assert.Equal(runningMean, Num.ToDoubles<T>(layer.RunningMean));
+                Assert.Equal(runningVar, Num.ToDoubles<T>(layer.RunningVar));
             }
-            var expectedY = ReferenceBatchNorm.Normalize(xd, f, batch, plane, mean, variance, config.Epsilon, weight, bias);
-            var (gradInput, gradWeight, gradBias) = batchStatistics
-                ? ReferenceBatchNorm.BackwardBatch(xd, dyd, f, batch, plane, mean, variance, config.Epsilon, weight)
-                : ReferenceBatchNorm.BackwardRunning(xd, dyd, f, batch, plane, runningMean!, runningVar!, config.Epsilon, weight);
-
-            var y = Num.Filled<T>(count, double.NaN);
-            layer.Forward(x, y, batch, height, width);
-            Close.Each($"{at} output", expectedY.Values, Num.ToDoubles<T>(y), Tolerances(expectedY.Scales, relative));
-
-            if (config.Track)
+            if (layer.NumBatchesTracked is { } tracked)
             {
-                if (training)
-                {
-                    double factor = config.Cumulative ? 1d / (tracked!.Value + 1) : config.Momentum;
-                    var (rm, rv) = ReferenceBatchNorm.UpdateRunning(runningMean!, runningVar!, mean, variance, (double)batch * plane, factor,
-                        ReferenceBatchNorm.MeanMagnitude(xd, f, batch, plane));
-                    Close.Each($"{at} running mean", rm.Values, Num.ToDoubles<T>(layer.RunningMean), Tolerances(rm.Scales, relative));
-                    Close.Each($"{at} running var", rv.Values, Num.ToDoubles<T>(layer.RunningVar), Tolerances(rv.Scales, relative));
-                    Assert.Equal(tracked + 1, layer.NumBatchesTracked);
-                }
-                else
-                {
-                    Assert.Equal(runningMean, Num.ToDoubles<T>(layer.RunningMean));
-                    Assert.Equal(runningVar, Num.ToDoubles<T>(layer.RunningVar));
-                    Assert.Equal(tracked, layer.NumBatchesTracked);
-                }
+                Assert.Equal(history.TrainingBatches, tracked);
             }
+        }
 
-            var dx = Num.Filled<T>(count, double.NaN);
-            layer.Backward(x, dy, dx, batch, height, width);
-            Close.Each($"{at} grad input", gradInput.Values, Num.ToDoubles<T>(dx), Tolerances(gradInput.Scales, relative));
-            if (config.Affine)
-            {
-                Close.Each($"{at} weight grad", gradWeight.Values, Num.ToDoubles<T>(layer.WeightGrad), Tolerances(gradWeight.Scales, relative));
-                Close.Each($"{at} bias grad", gradBias.Values, Num.ToDoubles<T>(layer.BiasGrad), Tolerances(gradBias.Scales, relative));
-            }
+        T[] dx = inPlace ? (T[])dy.Clone() : Num.Filled<T>(count, double.NaN);
+        layer.Backward(x, inPlace ? dx : dy, dx, batch, height, width);
+        Close.Each($"{at} grad input", gradInput.Values, Num.ToDoubles<T>(dx), Tolerances(gradInput.Scales, relative));
+        if (config.Affine)
+        {
+            Close.Each($"{at} weight grad", gradWeight.Values, Num.ToDoubles<T>(layer.WeightGrad), Tolerances(gradWeight.Scales, relative));
+            Close.Each($"{at} bias grad", gradBias.Values, Num.ToDoubles<T>(layer.BiasGrad), Tolerances(gradBias.Scales, relative));
         }
     }
 

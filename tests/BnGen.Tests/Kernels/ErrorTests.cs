@@ -248,6 +248,35 @@ public class ErrorTests
         q.AssertUnchangedAndBackwardStillWorks();
     }
 
+    [Theory]
+    [InlineData(3, 3, 2)]   // batch only
+    [InlineData(2, 4, 2)]   // height only
+    [InlineData(2, 3, 4)]   // width only
+    [InlineData(2, 3, 1)]   // width only, smaller
+    public void BackwardWithOneDimensionChangedIsInvalid(int batch, int height, int width)
+    {
+        // The forward ran on 2 × 2 × 3 × 2; a backward whose buffers are right for its own shape, which differs in one
+        // dimension, must not run on the saved statistics of another shape.
+        var q = Nchw();
+        int count = batch * ErrNchw2.Features * height * width;
+        double[] x = Num.FromDoubles<double>(Enumerable.Range(0, count).Select(i => 0.25 * i).ToArray());
+        double[] dx = Sentinel<double>(count);
+        var e = Rejected<InvalidOperationException>(() => q.Subject.Backward(x, x, dx, batch, height, width), dx);
+        Assert.Contains("[2, 2, 3, 2]", e.Message);
+        Assert.Contains($"[{batch}, 2, {height}, {width}]", e.Message);
+        q.AssertUnchangedAndBackwardStillWorks();
+
+        // The same in evaluation mode, where Backward uses the running statistics.
+        var r = Nchw();
+        r.Subject.Training = r.Twin.Training = false;
+        foreach (var layer in new[] { r.Subject, r.Twin })
+        {
+            layer.Forward(r.X, new double[r.Count], 2, 3, 2);
+        }
+        Rejected<InvalidOperationException>(() => r.Subject.Backward(x, x, dx, batch, height, width), dx);
+        r.AssertUnchangedAndBackwardStillWorks();
+    }
+
     [Fact]
     public void BackwardLengthMismatchIsRejected()
     {

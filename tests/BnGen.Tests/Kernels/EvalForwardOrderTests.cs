@@ -1,36 +1,51 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
-using BnGen.Internal;
 using Xunit;
 
 namespace BnGen.Tests.Kernels;
 
 [BatchNormLayer(5, BatchNormLayout.NCHW)]
-public partial class EvalOrderNchw5 { }
+public partial class EvalOrderNchw5 : INchwLayer<float>, IAffineLayer<float>, ITrackedLayer<float> { }
 
 [BatchNormLayer(3, BatchNormLayout.NCHW, ElementType = typeof(double))]
-public partial class EvalOrderNchw3Double { }
+public partial class EvalOrderNchw3Double : INchwLayer<double>, IAffineLayer<double>, ITrackedLayer<double> { }
 
 /// <summary>
-/// The generated NCHW eval forward walks the tensor channel by channel when the runs are long (plane ≥ 128) and the
-/// tensor small (≤ 1 MiB), else in address order, with a scalar tail or an overlapping last vector. Every path must give
-/// exactly y = MultiplyAdd(x, (T)scale, (T)shift) with scale and shift from the running statistics in double, out of
-/// place and in place. The shapes below take each path, with and without a ragged end of the plane.
+/// The documented evaluation forward, bit for bit: y = fma(x, (T)scale, (T)shift) with scale = γ / sqrt(runningVar + ε)
+/// and shift = β − runningMean · scale computed in double and each rounded once to T, where fma is
+/// <see cref="MathF.FusedMultiplyAdd"/> / <see cref="Math.FusedMultiplyAdd"/> (one rounding, on every machine). Checked
+/// through the public API only (the generated static kernel, the generated instance in evaluation mode, and
+/// <see cref="BatchNormKernels"/>), out of place and in place, over a sweep of shapes that does not follow any
+/// implementation's choice of sweep order: planes of 1 to 1980 values (ragged and whole vectors, short and long runs),
+/// and tensors from a few values to more than 1 MiB.
 /// </summary>
 public class EvalForwardOrderTests
 {
+    public static IEnumerable<object[]> Shapes()
+    {
+        foreach (int plane in new[] { 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 1025 })
+        {
+            foreach (int batch in new[] { 1, 3 })
+            {
+                yield return [batch, 1, plane];
+            }
+        }
+        // Two-dimensional planes, and tensors on both sides of 1 MiB (for float and for double).
+        foreach (var (batch, height, width) in new[] { (3, 11, 13), (2, 12, 16), (4, 7, 7), (1, 2, 3), (5, 9, 15), (2, 3, 5),
+                     (26, 45, 44), (27, 45, 44), (45, 31, 32), (70, 31, 32) })
+        {
+            yield return [batch, height, width];
+        }
+    }
+
     [Theory]
-    [InlineData(3, 11, 13)]   // plane 143 (ragged), 8.4 KiB: channel order
-    [InlineData(2, 12, 16)]   // plane 192 (whole vectors): channel order
-    [InlineData(4, 7, 7)]     // plane 49: address order, overlapping last vector
-    [InlineData(1, 2, 3)]     // plane 6, shorter than a vector: address order, scalar
-    [InlineData(27, 45, 44)]  // plane 1980, 1.02 MiB: address order despite long runs
-    [InlineData(26, 45, 44)]  // plane 1980, 0.98 MiB: channel order
-    public void FloatMatchesTheElementwiseFormula(int batch, int height, int width)
+    [MemberData(nameof(Shapes))]
+    public void FloatIsTheFusedMultiplyAddOfTheDocumentedCoefficients(int batch, int height, int width)
     {
         const int f = 5;
-        var random = new Random(batch * 1000 + height * 10 + width);
-        int count = batch * f * height * width;
+        var random = new Random(batch * 100003 + height * 1009 + width);
+        int plane = height * width, count = batch * f * plane;
         float[] x = Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 6 - 2)).ToArray();
         float[] weight = Enumerable.Range(0, f).Select(_ => (float)(random.NextDouble() + 0.5)).ToArray();
         float[] bias = Enumerable.Range(0, f).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
@@ -38,33 +53,45 @@ public class EvalForwardOrderTests
         float[] variance = Enumerable.Range(0, f).Select(_ => (float)(random.NextDouble() + 0.1)).ToArray();
 
         var expected = new float[count];
-        int plane = height * width;
         for (int i = 0; i < count; i++)
         {
             int c = i / plane % f;
-            double invStd = 1d / Math.Sqrt(variance[c] + 1e-5);
-            double scale = weight[c] * invStd;
-            expected[i] = Simd.MultiplyAdd(x[i], (float)scale, (float)(bias[c] - mean[c] * scale));
+            double scale = weight[c] * (1d / Math.Sqrt(variance[c] + 1e-5));
+            double shift = bias[c] - mean[c] * scale;
+            expected[i] = MathF.FusedMultiplyAdd(x[i], (float)scale, (float)shift);
         }
 
         var y = new float[count];
         EvalOrderNchw5.ForwardInference(x, y, batch, height, width, weight, bias, mean, variance);
         Assert.Equal(expected, y);
-
         float[] buffer = (float[])x.Clone();
         EvalOrderNchw5.ForwardInference(buffer, buffer, batch, height, width, weight, bias, mean, variance);
+        Assert.Equal(expected, buffer);
+
+        var layer = new EvalOrderNchw5 { Training = false };
+        weight.CopyTo(layer.Weight, 0);
+        bias.CopyTo(layer.Bias, 0);
+        mean.CopyTo(layer.RunningMean, 0);
+        variance.CopyTo(layer.RunningVar, 0);
+        Array.Clear(y);
+        layer.Forward(x, y, batch, height, width);
+        Assert.Equal(expected, y);
+
+        Array.Clear(y);
+        BatchNormKernels.ForwardInference(x, y, f, BatchNormLayout.NCHW, batch, height, width, weight, bias, 1e-5, mean, variance);
+        Assert.Equal(expected, y);
+        buffer = (float[])x.Clone();
+        BatchNormKernels.ForwardInference(buffer, buffer, f, BatchNormLayout.NCHW, batch, height, width, weight, bias, 1e-5, mean, variance);
         Assert.Equal(expected, buffer);
     }
 
     [Theory]
-    [InlineData(5, 9, 15)]    // plane 135 (ragged), 16 KiB: channel order
-    [InlineData(45, 31, 32)]  // plane 992, 1.02 MiB: address order
-    [InlineData(2, 3, 5)]     // plane 15: address order
-    public void DoubleMatchesTheElementwiseFormula(int batch, int height, int width)
+    [MemberData(nameof(Shapes))]
+    public void DoubleIsTheFusedMultiplyAddOfTheDocumentedCoefficients(int batch, int height, int width)
     {
         const int f = 3;
-        var random = new Random(batch + height + width);
-        int count = batch * f * height * width;
+        var random = new Random(batch * 7919 + height * 131 + width);
+        int plane = height * width, count = batch * f * plane;
         double[] x = Enumerable.Range(0, count).Select(_ => random.NextDouble() * 6 - 2).ToArray();
         double[] weight = Enumerable.Range(0, f).Select(_ => random.NextDouble() + 0.5).ToArray();
         double[] bias = Enumerable.Range(0, f).Select(_ => random.NextDouble() - 0.5).ToArray();
@@ -72,21 +99,32 @@ public class EvalForwardOrderTests
         double[] variance = Enumerable.Range(0, f).Select(_ => random.NextDouble() + 0.1).ToArray();
 
         var expected = new double[count];
-        int plane = height * width;
         for (int i = 0; i < count; i++)
         {
             int c = i / plane % f;
-            double invStd = 1d / Math.Sqrt(variance[c] + 1e-5);
-            double scale = weight[c] * invStd;
-            expected[i] = Simd.MultiplyAdd(x[i], scale, bias[c] - mean[c] * scale);
+            double scale = weight[c] * (1d / Math.Sqrt(variance[c] + 1e-5));
+            double shift = bias[c] - mean[c] * scale;
+            expected[i] = Math.FusedMultiplyAdd(x[i], scale, shift);
         }
 
         var y = new double[count];
         EvalOrderNchw3Double.ForwardInference(x, y, batch, height, width, weight, bias, mean, variance);
         Assert.Equal(expected, y);
-
         double[] buffer = (double[])x.Clone();
         EvalOrderNchw3Double.ForwardInference(buffer, buffer, batch, height, width, weight, bias, mean, variance);
         Assert.Equal(expected, buffer);
+
+        var layer = new EvalOrderNchw3Double { Training = false };
+        weight.CopyTo(layer.Weight, 0);
+        bias.CopyTo(layer.Bias, 0);
+        mean.CopyTo(layer.RunningMean, 0);
+        variance.CopyTo(layer.RunningVar, 0);
+        Array.Clear(y);
+        layer.Forward(x, y, batch, height, width);
+        Assert.Equal(expected, y);
+
+        Array.Clear(y);
+        BatchNormKernels.ForwardInference(x, y, f, BatchNormLayout.NCHW, batch, height, width, weight, bias, 1e-5, mean, variance);
+        Assert.Equal(expected, y);
     }
 }

@@ -4,62 +4,53 @@ using Xunit;
 
 namespace BnGen.Tests.Kernels;
 
-[BatchNormLayer(19)]
-public partial class InPlaceNc19 : INcLayer<float>, IAffineLayer<float>, ITrackedLayer<float> { }
-
-[BatchNormLayer(5, BatchNormLayout.NCHW, ElementType = typeof(double))]
-public partial class InPlaceNchw5 : INchwLayer<double>, IAffineLayer<double>, ITrackedLayer<double> { }
-
 /// <summary>
-/// The documented aliasing: output may be the input's memory, gradInput may be gradOutput's. In place must give exactly
-/// the values of the out-of-place call, in every mode, for generated layers and the generic kernels.
+/// The documented aliasing: output may be the input's memory, gradInput may be gradOutput's. Every differential layer
+/// (features 1 … 1030, so F below, at and off every vector width; NC and NCHW; float and double; every combination of
+/// Affine, TrackRunningStats and CumulativeAverage) and the generic kernels with its configuration run all four
+/// operations (training forward and backward, evaluation forward and backward) in place over a sweep of shapes with
+/// ragged plane tails, each result checked value by value against the double reference (<see cref="ReferenceBatchNorm"/>,
+/// through <see cref="DifferentialTests.Step{T}"/>), not against the same implementation out of place.
 /// </summary>
 public class InPlaceTests
 {
-    [Fact]
-    public void GeneratedLayersWorkInPlace()
+    /// <summary>NC: batch sizes. NCHW: planes from 1 × 1 to 11 × 13 (143 values: a long run), most of them ragged.</summary>
+    private static readonly (int Batch, int Height, int Width)[] NcShapes = [(2, 1, 1), (3, 1, 1), (7, 1, 1), (16, 1, 1)];
+
+    private static readonly (int Batch, int Height, int Width)[] NchwShapes =
+        [(2, 1, 1), (1, 1, 7), (2, 3, 5), (1, 4, 4), (2, 1, 17), (3, 7, 9), (1, 11, 13)];
+
+    public static TheoryData<int> Layers() => new(Enumerable.Range(0, DifferentialLayers.All.Count));
+
+    [Theory]
+    [MemberData(nameof(Layers))]
+    public void AllFourOperationsInPlaceMatchTheReference(int index)
     {
-        var config = new LayerConfig(19, BatchNormLayout.NC, false, 1e-5, 0.1, true, true, false);
-        Check(new GeneratedLayer<float>(new InPlaceNc19(), config), new GeneratedLayer<float>(new InPlaceNc19(), config), 7, 1, 1);
-        var nchw = new LayerConfig(5, BatchNormLayout.NCHW, true, 1e-5, 0.1, true, true, false);
-        Check(new GeneratedLayer<double>(new InPlaceNchw5(), nchw), new GeneratedLayer<double>(new InPlaceNchw5(), nchw), 3, 5, 7);
+        var (config, create) = DifferentialLayers.All[index];
+        if (config.IsDouble)
+        {
+            Sweep(new GeneratedLayer<double>(create(), config), index, 1e-12);
+            Sweep(new KernelLayer<double>(new GenericDoubleKernels(config.Features, config.Layout, config.Epsilon), config), index, 1e-12);
+        }
+        else
+        {
+            Sweep(new GeneratedLayer<float>(create(), config), index, 1e-5);
+            Sweep(new KernelLayer<float>(new GenericFloatKernels(config.Features, config.Layout, config.Epsilon), config), index, 1e-5);
+        }
     }
 
-    [Fact]
-    public void GenericKernelsWorkInPlace()
-    {
-        var config = new LayerConfig(19, BatchNormLayout.NC, false, 1e-5, 0.1, true, true, false);
-        Check(new KernelLayer<float>(new GenericFloatKernels(19, BatchNormLayout.NC, 1e-5), config),
-            new KernelLayer<float>(new GenericFloatKernels(19, BatchNormLayout.NC, 1e-5), config), 7, 1, 1);
-        var nchw = new LayerConfig(5, BatchNormLayout.NCHW, true, 1e-5, 0.1, true, true, false);
-        Check(new KernelLayer<double>(new GenericDoubleKernels(5, BatchNormLayout.NCHW, 1e-5), nchw),
-            new KernelLayer<double>(new GenericDoubleKernels(5, BatchNormLayout.NCHW, 1e-5), nchw), 3, 5, 7);
-    }
-
-    private static void Check<T>(ILayerUnderTest<T> inPlace, ILayerUnderTest<T> outOfPlace, int batch, int height, int width)
+    private static void Sweep<T>(ILayerUnderTest<T> layer, int seed, double relative)
         where T : unmanaged
     {
-        var random = new Random(3);
-        int count = batch * inPlace.Config.Features * height * width;
-        foreach (bool training in new[] { true, false })
+        var random = new Random(2000 + seed);
+        var history = new DifferentialTests.History();
+        var shapes = layer.Config.Layout == BatchNormLayout.NC ? NcShapes : NchwShapes;
+        for (int i = 0; i < shapes.Length; i++)
         {
-            inPlace.Training = outOfPlace.Training = training;
-            T[] x = Num.FromDoubles<T>(Enumerable.Range(0, count).Select(_ => random.NextDouble() * 5 - 1).ToArray());
-            T[] dy = Num.FromDoubles<T>(Enumerable.Range(0, count).Select(_ => random.NextDouble() - 0.5).ToArray());
-
-            var y = new T[count];
-            outOfPlace.Forward(x, y, batch, height, width);
-            var dx = new T[count];
-            outOfPlace.Backward(x, dy, dx, batch, height, width);
-
-            T[] buffer = (T[])x.Clone();
-            inPlace.Forward(buffer, buffer, batch, height, width);
-            Assert.Equal(y, buffer);
-            T[] gradients = (T[])dy.Clone();
-            inPlace.Backward(x, gradients, gradients, batch, height, width);
-            Assert.Equal(dx, gradients);
-            Assert.Equal(outOfPlace.RunningVar, inPlace.RunningVar);
-            Assert.Equal(outOfPlace.WeightGrad, inPlace.WeightGrad);
+            // Training (forward, then backward with the saved statistics), then evaluation (running statistics, or batch
+            // statistics without them) on the same shape.
+            DifferentialTests.Step(layer, random, training: true, shapes[i], relative, inPlace: true, history, $"shape {i}");
+            DifferentialTests.Step(layer, random, training: false, shapes[i], relative, inPlace: true, history, $"shape {i}");
         }
     }
 

@@ -74,7 +74,15 @@ public class SemanticsTests
         var generic = new float[4];
         BatchNormKernels.ForwardTraining(x, generic, 1, BatchNormLayout.NC, 4, 1, 1, [2f], [1f], 1e-5, new double[1], new double[1], default, default, 0);
         Assert.Equal(expected, generic.Select(v => (double)v), new Tolerance(1e-4));
-        Assert.Equal(-1.342, (1 - 2.5) / Math.Sqrt(1.25), 3);
+
+        // The slip, through the product: with γ = 1 and β = 0 the layer gives x̂ itself, −1.3416 for the first value, not
+        // the copied −1.236 (2 · −1.236 + 1 would be −1.472, not −1.6833 either).
+        var plain = new TextbookNc1();
+        var xHat = new float[4];
+        plain.Forward(x, xHat, 4);
+        Assert.Equal([-1.5 / Math.Sqrt(1.25 + 1e-5), -0.5 / Math.Sqrt(1.25 + 1e-5), 0.5 / Math.Sqrt(1.25 + 1e-5), 1.5 / Math.Sqrt(1.25 + 1e-5)],
+            xHat.Select(v => (double)v), new Tolerance(1e-6));
+        Assert.Equal(-1.3416, xHat[0], 4);
     }
 
     [Fact]

@@ -4,9 +4,14 @@ using System.Globalization;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
+using BnGen.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Xunit;
 using Xunit.Abstractions;
@@ -138,8 +143,8 @@ public sealed class PackageInstallTests : IClassFixture<PackageFixture>
             """);
         File.WriteAllText(Path.Combine(folder, "Program.cs"), """Console.WriteLine("unreachable");""" + "\n");
 
-        // BNG0001 comes from the analyzer inside the packed BnGen.Generator.dll, loaded from the installed package.
-        Assert.True(GeneratorAssemblyReports("BNG0001"), "an analyzer in BnGen.Generator declares BNG0001");
+        // The analyzer inside the package itself (not the generator this test project references) reports BNG0001.
+        AssertPackedAnalyzerReportsNotPartial();
 
         CliResult build = _fixture.Run(Timeout, "build", _fixture.NotPartialProject, "-c", "Release", "--no-restore",
             "--disable-build-servers");
@@ -321,10 +326,68 @@ public sealed class PackageInstallTests : IClassFixture<PackageFixture>
             : Path.Combine(_fixture.RepositoryRoot, "tests", "BnGen.Tests", "Kernels", "Golden", GoldenCase + ".json");
     }
 
-    /// <summary>Whether an analyzer in the generator assembly (the one the package ships) declares the diagnostic.</summary>
-    private static bool GeneratorAssemblyReports(string id) =>
-        typeof(BnGen.Generator.BatchNormGenerator).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
-            .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
-            .Any(analyzer => analyzer.SupportedDiagnostics.Any(d => d.Id == id));
+    /// <summary>
+    /// Opens analyzers/dotnet/cs/BnGen.Generator.dll from the .nupkg, loads it into its own collectible load context
+    /// (Roslyn and the BCL come from this process, as the compiler provides them), checks that it is the packed build
+    /// (its informational version is the package version, which no other build of the generator has) and runs its
+    /// analyzers and its generator on a compilation: BNG0001 at the identifier of a non-partial layer, and code for a
+    /// partial one.
+    /// </summary>
+    private void AssertPackedAnalyzerReportsNotPartial()
+    {
+        string folder = Path.Combine(_fixture.Root, "packed-analyzers-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        string dll = Path.Combine(folder, "BnGen.Generator.dll");
+        using (ZipArchive zip = ZipFile.OpenRead(_fixture.Package))
+        {
+            zip.GetEntry("analyzers/dotnet/cs/BnGen.Generator.dll")!.ExtractToFile(dll);
+        }
+
+        var context = new PackedAnalyzerContext(folder);
+        try
+        {
+            Assembly packed = context.LoadFromAssemblyPath(dll);
+            Assert.NotSame(typeof(BnGen.Generator.BatchNormGenerator).Assembly, packed);
+            string? informational = packed.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+            Assert.True(informational is not null && informational.StartsWith(_fixture.Version, StringComparison.Ordinal),
+                $"the packed generator's version is {informational}, not the package's {_fixture.Version}");
+
+            DiagnosticAnalyzer[] analyzers = packed.GetTypes()
+                .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+                .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
+                .ToArray();
+            Assert.NotEmpty(analyzers);
+            const string source = "namespace E2E;\n\n[BnGen.BatchNormLayer(8)]\npublic class PlainNorm { }\n";
+            CSharpCompilation compilation = TestCompilation.Consumer([source]);
+            Diagnostic[] reported = compilation.WithAnalyzers([.. analyzers]).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult()
+                .Where(d => d.Id.StartsWith("BNG", StringComparison.Ordinal)).ToArray();
+            Diagnostic notPartial = Assert.Single(reported);
+            Assert.Equal("BNG0001", notPartial.Id);
+            Assert.Equal(source.IndexOf("PlainNorm", StringComparison.Ordinal), notPartial.Location.SourceSpan.Start);
+            Assert.Equal("PlainNorm".Length, notPartial.Location.SourceSpan.Length);
+
+            // The packed generator writes a layer for the partial version of the same class.
+            IIncrementalGenerator generator = (IIncrementalGenerator)Activator.CreateInstance(
+                packed.GetTypes().Single(t => typeof(IIncrementalGenerator).IsAssignableFrom(t)))!;
+            GeneratorDriver driver = CSharpGeneratorDriver.Create([generator.AsSourceGenerator()], parseOptions: TestCompilation.ConsumerParseOptions);
+            driver = driver.RunGenerators(TestCompilation.Consumer([source.Replace("public class", "public partial class", StringComparison.Ordinal)]));
+            GeneratorRunResult result = driver.GetRunResult().Results.Single();
+            Assert.Null(result.Exception);
+            Assert.Equal("E2E.PlainNorm.BatchNorm.g.cs", Assert.Single(result.GeneratedSources).HintName);
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    /// <summary>Loads the packed BnGen assemblies from their folder; everything else (Roslyn, the BCL) from this process.</summary>
+    private sealed class PackedAnalyzerContext(string folder) : AssemblyLoadContext("packed-bngen-analyzers", isCollectible: true)
+    {
+        protected override Assembly? Load(AssemblyName assemblyName)
+        {
+            string candidate = Path.Combine(folder, assemblyName.Name + ".dll");
+            return assemblyName.Name is "BnGen.Generator" or "BnGen.CodeFixes" && File.Exists(candidate) ? LoadFromAssemblyPath(candidate) : null;
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using BnGen.Tests.Infrastructure;
 using Xunit;
 
 namespace BnGen.Tests.Robustness;
@@ -168,7 +169,7 @@ public class NastyCaseTests
     public void NastyCase_NoExceptionAndExactlyTheExpectedOutcome(string name)
     {
         Case expected = Cases[name];
-        RunOutcome outcome = GeneratorHarness.Run(expected.Sources, expected.ReferenceBnGen);
+        AnalyzedRun outcome = GeneratorRunner.Analyze(expected.Sources, expected.ReferenceBnGen);
         string context = name + ":\n" + outcome.Describe();
         Assert.True(expected.Bng.SequenceEqual(outcome.BngIds), context);
         Assert.True(expected.Errors.SequenceEqual(outcome.CompilerErrorIds), context);
