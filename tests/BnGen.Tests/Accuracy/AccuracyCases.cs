@@ -1,7 +1,7 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Linq;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using BnGen.Tests.Kernels;
 
 namespace BnGen.Tests.Accuracy;
@@ -255,7 +255,7 @@ public static class AccuracyGenerator
     /// <summary>dy for the family: uniform, offset, subnormal, wide-ranging, or cancelling the gradInput.</summary>
     private static (double[] Dy, string Kind) GradOutput(Random random, AccuracyCase spec, double[] x, bool isDouble)
     {
-        int f = spec.Features, plane = spec.Plane, count = spec.Count;
+        int count = spec.Count;
         var dy = new double[count];
         switch (spec.Data)
         {

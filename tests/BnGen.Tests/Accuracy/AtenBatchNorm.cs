@@ -1,6 +1,6 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace BnGen.Tests.Accuracy;
 
@@ -55,7 +55,9 @@ public enum AtenFma
 /// </param>
 /// <param name="Threads">
 /// <c>at::get_num_threads()</c>. Only the NC (plane 1 × 1) statistics and backward sums depend on it: ATen splits the
-/// rows into that many chunks, sums each chunk in a <c>scalar_t</c> buffer and adds the chunks in double.
+/// rows into that many chunks, sums each chunk in a <c>scalar_t</c> buffer and adds the chunks in double. With at
+/// least as many threads as rows the statistics instead sum in <c>scalar_t</c> over all rows (C ≤ 16 or C > 2048) or in
+/// double (16 &lt; C ≤ 2048).
 /// </param>
 /// <param name="Fused">Which a·b + c were fused; null: those libtorch 2.10's build fuses for this element type.</param>
 public sealed record AtenOptions(int FloatLanes = 8, int Threads = 1, AtenFma? Fused = null)

@@ -1,6 +1,6 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using BnGen.Tests.Kernels;
 
 namespace BnGen.Tests.Accuracy;

@@ -54,9 +54,9 @@ public class CrossWidthTests(ProbeRunsFixture fixture, ITestOutputHelper output)
         ProbeRun run = fixture.Runs[ProbeRunsFixture.Baseline];
         output.WriteLine($"{run.Variant}: {run.Runtime}");
         Assert.True(run.ExitCode == 0 && run.Errors.Count == 0, $"The probe failed:\n{run.Output}");
-        // 20 layers; every one has the instance, static and runtime training operations, tracked ones also evaluation.
+        // At least the 20 layers of today's table; every one has the instance, static and runtime operations.
         string[] layers = run.Hashes.Keys.Select(k => k.Split(' ')[0]).Distinct().ToArray();
-        Assert.Equal(20, layers.Length);
+        Assert.True(layers.Length >= 20, $"{layers.Length} layers: {string.Join(", ", layers)}");
         foreach (string layer in layers)
         {
             Assert.Contains($"{layer} instance train forward", run.Hashes.Keys);
