@@ -85,7 +85,7 @@ internal static class Trainer
         var labels = new byte[globalBatch];
         var totals = new double[2];
         double worst = 0, drift = 0;
-        bool failed = false;
+        bool failed = false, identical = true;
         var clock = Stopwatch.StartNew();
         for (int step = 1; step <= options.Steps; step++)
         {
@@ -146,6 +146,7 @@ internal static class Trainer
             {
                 if (lead) Console.Error.WriteLine($"step {step}: the processes' models differ");
                 failed = true;
+                identical = false;
                 break;
             }
         }
@@ -168,7 +169,7 @@ internal static class Trainer
                     $"The batch-norm layer's reductions: {(double)counted.Calls / options.Steps:0.##} per step, {counted.Values * 8.0 / options.Steps:N0} bytes per step per process"));
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Step check over {options.Steps} steps: largest difference {worst:0.00E+00} (tolerance {Options.Tolerance:0E+0}); models bit-identical on every process; {seconds:F1} s"));
+                $"Step check over {options.Steps} steps: largest difference {worst:0.00E+00} (tolerance {Options.Tolerance:0E+0}); {(identical ? "models bit-identical on every process" : "the processes' models differ")}; {seconds:F1} s"));
             Console.WriteLine(failed ? "FAILED: the data-parallel step differs from the one-process step" : "OK");
         }
         return failed ? 1 : 0;
