@@ -72,6 +72,64 @@ public sealed class SyncProtocolTests
         Assert.Equal(layer.Tracked ? [] : new[] { f + 2, 2 * f, 2 * f }, group[0].TakeLog());
     }
 
+    /// <summary>
+    /// In place, output = input in Forward and gradInput = gradOutput in Backward, two processes: the same bits as into
+    /// separate buffers (every reduction reads x before the output is written, the exact round included).
+    /// </summary>
+    [Theory]
+    [InlineData("NC-float", false)]
+    [InlineData("NC-float", true)]
+    [InlineData("NCHW-double-ReLU-cumulative", true)]
+    [InlineData("NHWC-float-ReLU", false)]
+    [InlineData("NHWC-float-ReLU", true)]
+    [InlineData("NCL-double-ReLU-untracked", true)]
+    public void In_Place_Calls_Give_The_Same_Bits(string caseName, bool far)
+    {
+        SyncCase config = SyncCase.All[caseName];
+        if (config.IsDouble)
+        {
+            InPlace<double>(config, far);
+        }
+        else
+        {
+            InPlace<float>(config, far);
+        }
+    }
+
+    private static void InPlace<T>(SyncCase config, bool far)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int[] sizes = far ? SyncData.FarSlices(config, 2) : [3, 2];
+        int[] starts = SyncData.Starts(sizes);
+        int sample = config.Features * config.Plane;
+        var rng = new Random(17);
+        T[] x = SyncData.Input<T>(config, sizes[0] + sizes[1], rng), dy = SyncData.Gaussians<T>(x.Length, rng);
+        if (far)
+        {
+            SyncData.FarFirstValues(config, x, sizes);
+        }
+        var separate = new ThreadedAllReduce(2);
+        var inPlace = new ThreadedAllReduce(2);
+        var y = new T[x.Length];
+        var dx = new T[x.Length];
+        T[] yInPlace = (T[])x.Clone(), dxInPlace = (T[])dy.Clone();
+        separate.RunAll(r =>
+        {
+            SyncLayer<T> a = config.Create<T>(), b = config.Create<T>();
+            a.SyncStatistics = separate[r];
+            b.SyncStatistics = inPlace[r];
+            Range slice = (starts[r] * sample)..(starts[r + 1] * sample);
+            a.Forward(x.AsSpan(slice), y.AsSpan(slice), sizes[r]);
+            b.Forward(yInPlace.AsSpan(slice), yInPlace.AsSpan(slice), sizes[r]);
+            a.Backward(x.AsSpan(slice), dy.AsSpan(slice), dx.AsSpan(slice), sizes[r]);
+            b.Backward(x.AsSpan(slice), dxInPlace.AsSpan(slice), dxInPlace.AsSpan(slice), sizes[r]);
+            SyncData.Identical<T>($"rank {r} running mean", a.RunningMean, b.RunningMean);
+            SyncData.Identical<T>($"rank {r} WeightGrad", a.WeightGrad, b.WeightGrad);
+        });
+        SyncData.Identical<T>("y in place", y, yInPlace);
+        SyncData.Identical<T>("dx in place", dx, dxInPlace);
+    }
+
     /// <summary>Backward reduces through the IAllReduce its forward used, whatever SyncStatistics says now.</summary>
     [Fact]
     public void Backward_Uses_The_Forwards_Reducer()
