@@ -8,6 +8,15 @@ internal static class Loss
     /// <summary>Mean softmax cross-entropy; writes dLoss/dLogits = (softmax − onehot) / batch.</summary>
     public static double SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<byte> labels, Span<float> grad,
         int batch, int classes, out int correct)
+        => SoftmaxCrossEntropy(logits, labels, grad, batch, classes, batch, out correct);
+
+    /// <summary>
+    /// Σ cross-entropy / <paramref name="divisor"/> over these <paramref name="batch"/> rows; writes dLoss/dLogits =
+    /// (softmax − onehot) / divisor. With the global batch size as divisor, the processes of a data-parallel job each hold
+    /// their slice's share of the global mean loss and of its gradient.
+    /// </summary>
+    public static double SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<byte> labels, Span<float> grad,
+        int batch, int classes, int divisor, out int correct)
     {
         double loss = 0;
         correct = 0;
@@ -25,9 +34,9 @@ internal static class Loss
             for (int k = 0; k < classes; k++)
             {
                 double p = Math.Exp(row[k] - max) / sum;
-                gradRow[k] = (float)((p - (k == labels[n] ? 1 : 0)) / batch);
+                gradRow[k] = (float)((p - (k == labels[n] ? 1 : 0)) / divisor);
             }
         }
-        return loss / batch;
+        return loss / divisor;
     }
 }
