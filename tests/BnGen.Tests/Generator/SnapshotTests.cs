@@ -124,4 +124,19 @@ public class SnapshotTests
             """;
         SnapshotAssert.Matches(Generate(source), "KeywordNames");
     }
+
+    [Theory]
+    [InlineData("NCHW", false, true, "Relu_NCHW_Float_Affine_Track_F16")]      // the static backward kernels take bias
+    [InlineData("NHWC", true, false, "Relu_NHWC_Double_NoAffine_Track_F16")]   // no parameters: no bias to pass
+    public void ReluActivation(string layout, bool isDouble, bool affine, string name)
+    {
+        string source = $$"""
+            namespace Snapshots
+            {
+                [global::BnGen.BatchNormLayer(16, global::BnGen.BatchNormLayout.{{layout}}{{(isDouble ? ", ElementType = typeof(double)" : "")}}{{(affine ? "" : ", Affine = false")}}, Activation = global::BnGen.BatchNormActivation.ReLU)]
+                public partial class Norm { }
+            }
+            """;
+        SnapshotAssert.Matches(Generate(source), name);
+    }
 }
