@@ -99,8 +99,57 @@ public static class Program
             outlier.UseOffsetData(outlierFirst: true);
             failures += Report(shape + " (mean 1e4, first value +200)", outlier.Verify(statisticsOnly: true));
         }
-        Console.WriteLine($"Smoke: {Cases.Names.Length + Cases.ExtraNames.Length} shapes × {methods.Length} methods, {failures} failure(s), {watch.Elapsed.TotalSeconds:F1} s.");
+        failures += SmokeFused();
+        Console.WriteLine($"Smoke: {Cases.Names.Length + Cases.ExtraNames.Length} shapes × {methods.Length} methods and {FusedCases.Names.Length} fused-ReLU shapes, {failures} failure(s), {watch.Elapsed.TotalSeconds:F1} s.");
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The fused-ReLU contenders: every method twice (the fused and plain ones allocating nothing), then fused against
+    /// unfused bit for bit and against a double reference of relu(batch_norm(x)).
+    /// </summary>
+    private static int SmokeFused()
+    {
+        int failures = 0;
+        MethodInfo[] methods = typeof(FusedReluBenchmarks).GetMethods()
+            .Where(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null).ToArray();
+        foreach (string shape in FusedCases.Names)
+        {
+            var bench = new FusedReluBenchmarks { Shape = shape };
+            bench.Setup();
+            foreach (MethodInfo method in methods)
+            {
+                try
+                {
+                    var call = method.CreateDelegate<Action>(bench);
+                    call();
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    call();
+                    long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                    if (allocated > 0)
+                    {
+                        Console.Error.WriteLine($"FAIL {shape} {method.Name}: {allocated} bytes allocated");
+                        failures++;
+                    }
+                }
+                catch (Exception e)
+                {
+                    Console.Error.WriteLine($"FAIL {shape} {method.Name}: {e}");
+                    failures++;
+                }
+            }
+            List<string> errors = FusedCases.Create(shape).Verify();
+            foreach (string error in errors)
+            {
+                Console.Error.WriteLine($"FAIL {shape} (fused ReLU): {error}");
+            }
+            if (errors.Count == 0)
+            {
+                Console.WriteLine($"ok   {shape} (fused ReLU): fused = unfused bit for bit, and matches the double reference");
+            }
+            failures += errors.Count;
+        }
+        return failures;
     }
 
     /// <summary>Development aid: median ns per call of the given methods on the matching shapes, by a plain timed loop.</summary>
@@ -108,11 +157,18 @@ public static class Program
     {
         MethodInfo[] methods = typeof(BatchNormBenchmarks).GetMethods()
             .Where(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null && patterns.Any(p => m.Name.Contains(p, StringComparison.Ordinal))).ToArray();
-        foreach (string shape in Cases.Names)
+        MethodInfo[] fused = typeof(FusedReluBenchmarks).GetMethods()
+            .Where(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null && patterns.Any(p => m.Name.Contains(p, StringComparison.Ordinal))).ToArray();
+        var runs = Cases.Names.Select(shape => (shape, (object)new BatchNormBenchmarks { Shape = shape }, methods))
+            .Concat(FusedCases.Names.Select(shape => (shape, (object)new FusedReluBenchmarks { Shape = shape }, fused)));
+        foreach (var (shape, bench, shapeMethods) in runs)
         {
-            var bench = new BatchNormBenchmarks { Shape = shape };
-            bench.Setup();
-            foreach (MethodInfo method in methods)
+            if (shapeMethods.Length == 0)
+            {
+                continue;
+            }
+            bench.GetType().GetMethod("Setup")!.Invoke(bench, null);
+            foreach (MethodInfo method in shapeMethods)
             {
                 var call = method.CreateDelegate<Action>(bench);
                 var watch = Stopwatch.StartNew();
@@ -222,7 +278,43 @@ public static class SummaryTable
                 sb.AppendLine($"| {shape} | {op} | {F(gen)} | {F(gbs)} | {F(generic)} | {F(naive)} | {F(tensor)} | {roof.Substring(5)} | {F(roofNs)} | {R(gen / roofNs)} | {R(generic / gen)} | {R(naive / gen)} | {R(tensor / gen)} | {F(genMin)} | {R(genMin / roofMin)} | {R(genericMin / genMin)} | {alloc} |");
             }
         }
+        AppendFused(sb, medians, minimums);
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Issue 10's table: the batch norm alone (Plain), with the ReLU fused (Fused), and followed by a separate ReLU pass
+    /// (Unfused); Fused/Plain is what the ReLU costs inside the layer, Unfused/Fused what fusing saves.
+    /// </summary>
+    private static void AppendFused(StringBuilder sb, Dictionary<(string Shape, string Method), double> medians,
+        Dictionary<(string Shape, string Method), double> minimums)
+    {
+        if (!medians.Keys.Any(k => k.Method.StartsWith("Relu", StringComparison.Ordinal)))
+        {
+            return;
+        }
+        string F(double v) => double.IsNaN(v) ? "–" : v.ToString(v >= 100 ? "F0" : "F1", CultureInfo.InvariantCulture);
+        string R(double v) => double.IsNaN(v) ? "–" : v.ToString("F2", CultureInfo.InvariantCulture);
+        double Get(Dictionary<(string, string), double> d, string shape, string method) => d.TryGetValue((shape, method), out double v) ? v : double.NaN;
+        sb.AppendLine();
+        sb.AppendLine("Batch norm + ReLU, training mode (medians, ns per call). Plain = the batch norm alone; Fused = Activation = ReLU;");
+        sb.AppendLine("Unfused = the batch norm, then a separate ReLU pass (forward: in place over y; backward: threshold_backward into a buffer, then the batch norm's backward).");
+        sb.AppendLine();
+        sb.AppendLine("| Shape | Op | Plain | Fused | Unfused | Fused/Plain | Unfused/Fused | Fused/Plain (min) | Unfused/Fused (min) |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (string shape in FusedCases.Names)
+        {
+            foreach (string op in new[] { "ReluTrainFwd", "ReluTrainBwd" })
+            {
+                double plain = Get(medians, shape, op + "_Plain"), fused = Get(medians, shape, op + "_Fused"), unfused = Get(medians, shape, op + "_Unfused");
+                double plainMin = Get(minimums, shape, op + "_Plain"), fusedMin = Get(minimums, shape, op + "_Fused"), unfusedMin = Get(minimums, shape, op + "_Unfused");
+                if (double.IsNaN(fused))
+                {
+                    continue;
+                }
+                sb.AppendLine($"| {shape} | {op} | {F(plain)} | {F(fused)} | {F(unfused)} | {R(fused / plain)} | {R(unfused / fused)} | {R(fusedMin / plainMin)} | {R(unfusedMin / fusedMin)} |");
+            }
+        }
     }
 
     private static long ElementCount(string shape, out int size)

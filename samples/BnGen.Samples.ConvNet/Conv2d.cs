@@ -47,7 +47,17 @@ internal sealed class Conv2d
     public float[] WeightGrad { get; }
     public float[] BiasGrad { get; }
 
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch)
+    /// <summary>A copy with the same shape, weights and bias (gradients zero).</summary>
+    public Conv2d Clone()
+    {
+        var copy = new Conv2d(InChannels, OutChannels, Kernel, InHeight, InWidth, new Random(0));
+        Weight.CopyTo(copy.Weight, 0);
+        Bias.CopyTo(copy.Bias, 0);
+        return copy;
+    }
+
+    /// <summary>y = conv(x) + bias; with <paramref name="relu"/>, max(0, ·) as each output is written (a folded network).</summary>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch, bool relu = false)
     {
         int positions = OutHeight * OutWidth;
         for (int n = 0; n < batch; n++)
@@ -60,6 +70,7 @@ internal sealed class Conv2d
                 Span<float> plane = image.Slice(o * positions, positions);
                 for (int p = 0; p < positions; p++)
                     plane[p] = Blas.Dot(_columns.AsSpan(p * Patch, Patch), w) + Bias[o];
+                if (relu) Blas.Relu(plane); // the plane is still in cache
             }
         }
     }

@@ -6,8 +6,11 @@ using BnGen.Samples.ConvNet;
 using BnGen.Samples.Mnist;
 using BnGen.Samples.Training;
 
-// LeNet-5 with generated BatchNorm2d/BatchNorm1d layers on MNIST: train, then evaluate in inference mode; per epoch the
-// accuracy, the time per step, and the share of the step spent in the batch-norm + ReLU stages.
+// LeNet-5 with generated BatchNorm2d/BatchNorm1d layers, each with its ReLU fused (Activation = ReLU), on MNIST: train,
+// then evaluate in inference mode; per epoch the accuracy, the time per step, and the share of the step spent in the
+// batch-norm + ReLU layers. Then fold the four batch norms into the convolutions and linear layers before them
+// (FoldInto), check that the folded network computes what the trained one computes in evaluation mode (the run fails if
+// the logits differ by more than 1e-5 relative), and time both.
 //
 //   dotnet run -c Release --project samples/BnGen.Samples.ConvNet [-- --epochs N] [--train N] [--lr X] [--data DIR] [--quick]
 //
@@ -18,6 +21,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 int epochs = 3, trainCount = int.MaxValue, batchSize = 32;
 double learningRate = 0.01, momentum = 0.9;
 string? dataDirectory = null;
+bool quick = false;
 for (int i = 0; i < args.Length; i++)
 {
     string? value = i + 1 < args.Length ? args[i + 1] : null;
@@ -27,7 +31,7 @@ for (int i = 0; i < args.Length; i++)
         case "--train" when int.TryParse(value, CultureInfo.InvariantCulture, out int t) && t >= batchSize: trainCount = t; i++; break;
         case "--lr" when double.TryParse(value, CultureInfo.InvariantCulture, out double lr) && lr > 0: learningRate = lr; i++; break;
         case "--data" when value is not null: dataDirectory = value; i++; break;
-        case "--quick": epochs = 1; trainCount = 2000; break;
+        case "--quick": epochs = 1; trainCount = 2000; quick = true; break;
         default:
             Console.Error.WriteLine("usage: BnGen.Samples.ConvNet [--epochs N] [--train N] [--lr X] [--data DIR] [--quick]");
             return 1;
@@ -93,12 +97,13 @@ for (int epoch = 1; epoch <= epochs; epoch++)
     if (interactive) Console.Write("\r" + new string(' ', 70) + "\r");
     Console.WriteLine($" {epoch,5} | {lossSum / stepsPerEpoch,6:F4}  {(double)correct / (stepsPerEpoch * batchSize),6:P1}  {heldOut,6:P1} | {elapsedMs / stepsPerEpoch,7:F2}  {normMs / stepsPerEpoch,7:F3} ({normMs / elapsedMs,5:P1})");
 }
-Console.WriteLine("(held-out: accuracy in inference mode, batch norm using its running statistics; BN+ReLU: the four batch-norm");
-Console.WriteLine(" layers and the ReLU after each, forward and backward)");
+Console.WriteLine("(held-out: accuracy in inference mode, batch norm using its running statistics; BN+ReLU: the four fused");
+Console.WriteLine(" batch-norm + ReLU layers, forward and backward)");
 Console.WriteLine();
 ConfusionMatrix final = Evaluate(net, test, batchSize);
 Console.WriteLine($"held-out (inference mode): accuracy {final.Accuracy:P1}, macro-F1 {final.MacroF1:P1}");
-return 0;
+Console.WriteLine();
+return Folding.CompareAndTime(net, test, batchSize, rounds: quick ? 5 : 15) ? 0 : 3;
 
 // The confusion matrix over a data set with the batch-norm layers in inference mode.
 static ConfusionMatrix Evaluate(LeNet net, LabeledImages data, int batchSize)

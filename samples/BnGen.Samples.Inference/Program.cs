@@ -1,23 +1,38 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using BnGen;
 using BnGen.Samples.Training;
 
-// Inference with a trained BatchNorm layer: load Weight/Bias/RunningMean/RunningVar saved by the Training sample,
-// switch to eval mode, and run it twice: through the instance (Forward) and through the stateless static kernel
-// (ForwardInference) on caller-owned spans. Both must give the same numbers, and the same as the training process.
+// Inference with the Training sample's model: load its checkpoint (a PyTorch state dict in a safetensors file) with
+// StateDict.Load, the BatchNorm layer through its generated LoadStateDict and the two Linear layers by their PyTorch key
+// names, switch to eval mode, and replay the probe the training process saved:
+//   1. the BatchNorm layer alone, through the instance (Forward) and through the stateless static kernel
+//      (ForwardInference): the same numbers as each other, as the training process, and as a double-precision formula;
+//   2. the whole MLP (Linear → ReLU → BatchNorm → Linear): the same logits as the training process, bit for bit.
 //
-//   dotnet run -c Release --project samples/BnGen.Samples.Training      (writes the checkpoint)
-//   dotnet run -c Release --project samples/BnGen.Samples.Inference [-- path/to/bngen-training-checkpoint.json]
+//   dotnet run -c Release --project samples/BnGen.Samples.Training      (writes the checkpoint and the probe)
+//   dotnet run -c Release --project samples/BnGen.Samples.Inference [-- path/to/bngen-mlp.safetensors]
+//
+// The same file loads into PyTorch: see Checkpoint.cs (and the README) for the equivalent nn.Sequential.
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string path = args.Length > 0 ? Path.GetFullPath(args[0]) : Checkpoint.DefaultPath();
-Checkpoint checkpoint;
+StateDict state, probe;
 bool fromTraining = File.Exists(path);
 if (fromTraining)
 {
-    checkpoint = Checkpoint.Load(path);
+    try
+    {
+        state = StateDict.Load(path);
+        probe = StateDict.Load(Checkpoint.ProbePath(path));
+    }
+    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 1;
+    }
     Console.WriteLine($"Loaded {path}");
 }
 else
@@ -25,42 +40,56 @@ else
     Console.WriteLine($"No checkpoint at {path}.");
     Console.WriteLine("Make one with:  dotnet run -c Release --project samples/BnGen.Samples.Training");
     Console.WriteLine("Using built-in example parameters instead.");
-    checkpoint = Fallback.Create();
+    (state, probe) = Fallback.Create();
 }
-if (checkpoint.Features != ServingNorm.Features || checkpoint.Layers.Count == 0)
+Console.WriteLine($"  {state.Count} tensors: {string.Join(", ", state.Select(entry => $"{entry.Key} {entry.Value}"))}");
+if (state.Metadata.TryGetValue("model", out string? model))
 {
-    Console.Error.WriteLine($"The checkpoint has {checkpoint.Features} features; this sample's layer has {ServingNorm.Features}.");
+    Console.WriteLine($"  model: {model}");
+}
+
+// The model, loaded by PyTorch's key names; every key strict (present, right shape), all or nothing.
+var hidden = new Linear(784, ServingNorm.Features, new Random(0));
+var output = new Linear(ServingNorm.Features, 10, new Random(0));
+var norm = new ServingNorm { Training = false };
+try
+{
+    Checkpoint.LoadLinear(state, Checkpoint.HiddenName, hidden);
+    norm.LoadStateDict(state, Checkpoint.NormName);
+    Checkpoint.LoadLinear(state, Checkpoint.OutputName, output);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
     return 1;
 }
-
-NormState state = checkpoint.Layers[0];
-int batch = checkpoint.ProbeBatch;
-Console.WriteLine($"Layer '{state.Name}': BatchNorm1d({ServingNorm.Features}), trained over {state.NumBatchesTracked} batches; probe batch of {batch} rows");
+float[] images = probe[Checkpoint.ProbeImages].ToSingleArray();
+int batch = (int)probe[Checkpoint.ProbeImages].Shape[0];
+Console.WriteLine($"Layer '{Checkpoint.NormName}': BatchNorm1d({ServingNorm.Features}), trained over {norm.NumBatchesTracked} batches; probe batch of {batch} images");
 Console.WriteLine();
 
-// 1. The instance: copy the saved state in (every call reads these arrays afresh), then eval mode.
-var layer = new ServingNorm { Training = false };
-state.Weight.CopyTo(layer.Weight, 0);
-state.Bias.CopyTo(layer.Bias, 0);
-state.RunningMean.CopyTo(layer.RunningMean, 0);
-state.RunningVar.CopyTo(layer.RunningVar, 0);
-float[] x = checkpoint.ProbeInput;
+// The MLP up to the batch norm: hidden layer, ReLU.
+float[] preNorm = new float[batch * ServingNorm.Features];
+hidden.Forward(images, preNorm, batch, relu: true);
+
+// 1a. The instance (its state came from LoadStateDict; every call reads those arrays afresh), in eval mode.
+float[] x = fromTraining ? probe[Checkpoint.ProbePreNorm].ToSingleArray() : preNorm;
 float[] yInstance = new float[x.Length];
-layer.Forward(x, yInstance, batch);
+norm.Forward(x, yInstance, batch);
 
-// 2. The stateless static kernel: same specialized code, no instance, every buffer owned by the caller.
+// 1b. The stateless static kernel: same specialized code, no instance, every buffer owned by the caller.
 float[] yStatic = new float[x.Length];
-ServingNorm.ForwardInference(x, yStatic, batch, state.Weight, state.Bias, state.RunningMean, state.RunningVar);
+ServingNorm.ForwardInference(x, yStatic, batch, norm.Weight, norm.Bias, norm.RunningMean, norm.RunningVar);
 
-// 3. A plain double-precision reference of the formula y = (x − running_mean) / sqrt(running_var + ε) · γ + β.
+// 1c. A plain double-precision reference of the formula y = (x − running_mean) / sqrt(running_var + ε) · γ + β, with
+//     ServingNorm's ε (the default, 1e-5, as BatchNorm1d's).
 double[] yReference = new double[x.Length];
 for (int n = 0; n < batch; n++)
 {
     for (int c = 0; c < ServingNorm.Features; c++)
     {
         int i = n * ServingNorm.Features + c;
-        yReference[i] = (x[i] - (double)state.RunningMean[c]) / Math.Sqrt(state.RunningVar[c] + checkpoint.Epsilon)
-            * state.Weight[c] + state.Bias[c];
+        yReference[i] = (x[i] - (double)norm.RunningMean[c]) / Math.Sqrt(norm.RunningVar[c] + 1e-5) * norm.Weight[c] + norm.Bias[c];
     }
 }
 
@@ -81,54 +110,73 @@ for (int i = 0; i < x.Length; i++) referenceDiff = Math.Max(referenceDiff, Math.
 Console.WriteLine($"max |instance − static kernel|   = {staticDiff:G3}{(staticDiff == 0 ? "  (bit for bit the same)" : "")}");
 Console.WriteLine($"max |instance − double formula|  = {referenceDiff:G3}");
 bool ok = staticDiff == 0 && referenceDiff < 1e-4;
+
+// 2. The whole MLP on the probe images: Linear → ReLU → BatchNorm (eval) → Linear.
+float[] postNorm = new float[preNorm.Length], logits = new float[batch * 10];
+norm.Forward(preNorm, postNorm, batch);
+output.Forward(postNorm, logits, batch);
+Console.WriteLine($"whole model: predicted classes {string.Join(" ", Enumerable.Range(0, batch).Select(n => ArgMax(logits.AsSpan(n * 10, 10))))}");
 if (fromTraining)
 {
-    double trainingDiff = MaxAbsDiff(yInstance, checkpoint.ProbeOutput);
-    Console.WriteLine($"max |instance − training run|    = {trainingDiff:G3}  (the eval-mode output the Training sample saved)");
-    ok &= trainingDiff == 0;
+    double trainingDiff = MaxAbsDiff(yInstance, probe[Checkpoint.ProbePostNorm].ToSingleArray());
+    double preNormDiff = MaxAbsDiff(preNorm, x);
+    double logitsDiff = MaxAbsDiff(logits, probe[Checkpoint.ProbeLogits].ToSingleArray());
+    Console.WriteLine($"max |instance − training run|    = {trainingDiff:G3}  (the BatchNorm's eval-mode output the Training sample saved)");
+    Console.WriteLine($"max |hidden layer − training run| = {preNormDiff:G3}, max |logits − training run| = {logitsDiff:G3}  (the whole model)");
+    ok &= trainingDiff == 0 && preNormDiff == 0 && logitsDiff == 0;
 }
-Console.WriteLine($"eval mode left the state alone: NumBatchesTracked = {layer.NumBatchesTracked}, running mean unchanged = {layer.RunningMean.AsSpan().SequenceEqual(state.RunningMean)}");
+Console.WriteLine($"eval mode left the state alone: NumBatchesTracked = {norm.NumBatchesTracked}, running statistics unchanged = {Unchanged(norm, state)}");
+ok &= Unchanged(norm, state);
 Console.WriteLine(ok ? "OK" : "MISMATCH");
 return ok ? 0 : 2;
 
 static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
 {
+    if (a.Length != b.Length) return double.PositiveInfinity;
     double max = 0;
     for (int i = 0; i < a.Length; i++) max = Math.Max(max, Math.Abs((double)a[i] - b[i]));
     return max;
+}
+
+static bool Unchanged(ServingNorm norm, StateDict state)
+    => norm.RunningMean.AsSpan().SequenceEqual(state["norm.running_mean"].ToSingleArray())
+        && norm.RunningVar.AsSpan().SequenceEqual(state["norm.running_var"].ToSingleArray())
+        && norm.NumBatchesTracked == state["norm.num_batches_tracked"].ToInt64Array()[0];
+
+static int ArgMax(ReadOnlySpan<float> values)
+{
+    int best = 0;
+    for (int k = 1; k < values.Length; k++) if (values[k] > values[best]) best = k;
+    return best;
 }
 
 /// <summary>The serving-side layer: same shape as the Training sample's hidden BatchNorm.</summary>
 [BatchNormLayer(256)]
 internal sealed partial class ServingNorm { }
 
-/// <summary>Deterministic stand-in parameters, for when the Training sample has not been run yet.</summary>
+/// <summary>Deterministic stand-in parameters, for when the Training sample has not been run yet: the same keys.</summary>
 internal static class Fallback
 {
-    public static Checkpoint Create()
+    public static (StateDict State, StateDict Probe) Create()
     {
-        const int Features = 256, Batch = 8;
+        const int Batch = 8;
         var rng = new Random(42);
-        var state = new NormState
+        var norm = new ServingNorm();
+        for (int c = 0; c < ServingNorm.Features; c++)
         {
-            Name = "built-in",
-            Weight = new float[Features],
-            Bias = new float[Features],
-            RunningMean = new float[Features],
-            RunningVar = new float[Features],
-            NumBatchesTracked = 0,
-        };
-        for (int c = 0; c < Features; c++)
-        {
-            state.Weight[c] = (float)(0.5 + rng.NextDouble());
-            state.Bias[c] = (float)(rng.NextDouble() - 0.5);
-            state.RunningMean[c] = (float)(4 * rng.NextDouble() - 2);
-            state.RunningVar[c] = (float)(0.1 + 3 * rng.NextDouble());
+            norm.Weight[c] = (float)(0.5 + rng.NextDouble());
+            norm.Bias[c] = (float)(rng.NextDouble() - 0.5);
+            norm.RunningMean[c] = (float)(2 * rng.NextDouble());
+            norm.RunningVar[c] = (float)(0.1 + 3 * rng.NextDouble());
         }
-        float[] input = new float[Batch * Features];
-        for (int i = 0; i < input.Length; i++) input[i] = (float)(6 * rng.NextDouble() - 3);
-        var checkpoint = new Checkpoint { Features = Features, Epsilon = 1e-5, Momentum = 0.1, ProbeBatch = Batch, ProbeInput = input };
-        checkpoint.Layers.Add(state);
-        return checkpoint;
+        StateDict state = Checkpoint.NewModelState();
+        Checkpoint.SaveLinear(state, Checkpoint.HiddenName, new Linear(784, ServingNorm.Features, rng));
+        norm.SaveStateDict(state, Checkpoint.NormName);
+        Checkpoint.SaveLinear(state, Checkpoint.OutputName, new Linear(ServingNorm.Features, 10, rng));
+        float[] images = new float[Batch * 784];
+        for (int i = 0; i < images.Length; i++) images[i] = (float)rng.NextDouble();
+        var probe = new StateDict();
+        probe[Checkpoint.ProbeImages] = StateTensor.Create(images, [Batch, 784]);
+        return (state, probe);
     }
 }

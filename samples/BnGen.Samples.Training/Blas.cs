@@ -25,6 +25,20 @@ internal static class Blas
         return sum;
     }
 
+    /// <summary>ReLU in place, PyTorch's <c>z &lt;= 0 ? 0 : z</c> (−0 becomes +0, NaN stays), without a branch per value.</summary>
+    public static void Relu(Span<float> values)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            Span<Vector<float>> v = MemoryMarshal.Cast<float, Vector<float>>(values);
+            for (int k = 0; k < v.Length; k++)
+                v[k] = Vector.ConditionalSelect(Vector.LessThanOrEqual(v[k], Vector<float>.Zero), Vector<float>.Zero, v[k]);
+            i = v.Length * Vector<float>.Count;
+        }
+        for (; i < values.Length; i++) values[i] = values[i] <= 0f ? 0f : values[i];
+    }
+
     /// <summary>y[i] += alpha·x[i].</summary>
     public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
     {

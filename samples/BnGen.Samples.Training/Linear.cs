@@ -24,7 +24,17 @@ internal sealed class Linear
     public float[] WeightGrad { get; }
     public float[] BiasGrad { get; }
 
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch)
+    /// <summary>A copy with the same shape, weights and bias (gradients zero).</summary>
+    public Linear Clone()
+    {
+        var copy = new Linear(Inputs, Outputs, new Random(0));
+        Weight.CopyTo(copy.Weight, 0);
+        Bias.CopyTo(copy.Bias, 0);
+        return copy;
+    }
+
+    /// <summary>y = x·Wᵀ + b; with <paramref name="relu"/>, max(0, ·) as each output is written (a folded network).</summary>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch, bool relu = false)
     {
         for (int n = 0; n < batch; n++)
         {
@@ -32,6 +42,7 @@ internal sealed class Linear
             Span<float> outRow = y.Slice(n * Outputs, Outputs);
             for (int o = 0; o < Outputs; o++)
                 outRow[o] = Blas.Dot(row, Weight.AsSpan(o * Inputs, Inputs)) + Bias[o];
+            if (relu) Blas.Relu(outRow); // the row is still in cache
         }
     }
 

@@ -40,6 +40,12 @@ internal sealed class Mlp
 
     public int Classes { get; }
 
+    /// <summary>The hidden layer, Linear(784 → 256).</summary>
+    public Linear HiddenLayer => _hidden;
+
+    /// <summary>The output layer, Linear(256 → 10).</summary>
+    public Linear OutputLayer => _output;
+
     /// <summary>The generated batch-norm layer, or null for the plain network.</summary>
     public HiddenNorm? Norm => _norm;
 

@@ -4,12 +4,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using BnGen;
 using BnGen.Samples.Mnist;
 using BnGen.Samples.Training;
 
 // Trains the MLP of the Keras write-up on MNIST twice, without and with a generated BatchNorm layer (same initial
 // weights, same batches), prints a per-epoch table, charts the loss curves, evaluates on held-out digits in inference
-// mode (accuracy and macro-F1) and saves the trained BatchNorm state for the Inference sample.
+// mode (accuracy and macro-F1) and saves the trained model (with BatchNorm) as a PyTorch state dict in a safetensors file
+// for the Inference sample (the same file loads into the equivalent PyTorch model: see Checkpoint.cs).
 //
 //   dotnet run -c Release --project samples/BnGen.Samples.Training [-- --epochs N] [--lr X] [--batch N] [--train N]
 //       [--data DIR] [--out DIR] [--quick]
@@ -93,24 +95,22 @@ Chart.SaveLossCurves(chartPath, runs[0].Losses, runs[0].TestLosses, runs[1].Loss
 Console.WriteLine();
 Console.WriteLine($"Loss chart:  {chartPath}");
 
-// Save the trained BatchNorm layer, and a probe the Inference sample replays.
+// Save the trained model with BatchNorm as a PyTorch state dict (safetensors), and a probe the Inference sample replays.
 Mlp model = runs[1].Model;
-HiddenNorm norm = model.Norm!;
-const int ProbeBatch = 8;
-model.Forward(test.Pixels.AsSpan(0, ProbeBatch * MnistData.Pixels), ProbeBatch); // still in inference mode
-var checkpoint = new Checkpoint
-{
-    Features = HiddenNorm.Features,
-    Epsilon = 1e-5,
-    Momentum = 0.1,
-    ProbeBatch = ProbeBatch,
-    ProbeInput = model.PreNorm(ProbeBatch).ToArray(),
-    ProbeOutput = model.PostNorm(ProbeBatch).ToArray(),
-};
-checkpoint.Layers.Add(NormState.From("hidden1", norm.Weight, norm.Bias, norm.RunningMean, norm.RunningVar, norm.NumBatchesTracked));
+StateDict state = Checkpoint.NewModelState();
+Checkpoint.SaveLinear(state, Checkpoint.HiddenName, model.HiddenLayer);
+model.Norm!.SaveStateDict(state, Checkpoint.NormName);          // norm.weight, .bias, .running_mean, .running_var, .num_batches_tracked
+Checkpoint.SaveLinear(state, Checkpoint.OutputName, model.OutputLayer);
 string checkpointPath = Checkpoint.DefaultPath(options.OutputDirectory);
-checkpoint.Save(checkpointPath);
-Console.WriteLine($"Checkpoint:  {checkpointPath}  (BatchNorm weight, bias, running mean/var; used by samples/BnGen.Samples.Inference)");
+state.Save(checkpointPath);
+const int ProbeBatch = 8;
+ReadOnlySpan<float> probeImages = test.Pixels.AsSpan(0, ProbeBatch * MnistData.Pixels);
+ReadOnlySpan<float> probeLogits = model.Forward(probeImages, ProbeBatch); // still in inference mode
+Checkpoint.Probe(ProbeBatch, probeImages, model.PreNorm(ProbeBatch), model.PostNorm(ProbeBatch), probeLogits, MnistData.Pixels, Mlp.Hidden, Classes)
+    .Save(Checkpoint.ProbePath(checkpointPath));
+Console.WriteLine($"Checkpoint:  {checkpointPath}");
+Console.WriteLine($"             the model with BatchNorm as a PyTorch state dict: {string.Join(", ", state.Keys)}");
+Console.WriteLine($"             (safetensors; loads into {Checkpoint.ModelDescription}; used by samples/BnGen.Samples.Inference)");
 return 0;
 
 /// <summary>One network, its optimizer and its per-epoch history.</summary>

@@ -80,6 +80,30 @@ public class SnapshotTests
                 public partial class @class { }
             }
             """);
+
+        // Fused ReLU: with Affine the static backward kernels take bias; without, there is none to pass. And the other layouts.
+        cases.Add("Relu_NCHW_Float_Affine_Track_F16", """
+            namespace Snapshots
+            {
+                [global::BnGen.BatchNormLayer(16, global::BnGen.BatchNormLayout.NCHW, Activation = global::BnGen.BatchNormActivation.ReLU)]
+                public partial class Norm { }
+            }
+            """);
+        cases.Add("Relu_NHWC_Double_NoAffine_Track_F16", """
+            namespace Snapshots
+            {
+                [global::BnGen.BatchNormLayer(16, global::BnGen.BatchNormLayout.NHWC, ElementType = typeof(double), Affine = false,
+                    Activation = global::BnGen.BatchNormActivation.ReLU)]
+                public partial class Norm { }
+            }
+            """);
+        cases.Add("NCL_Float_Affine_Track_F16", """
+            namespace Snapshots
+            {
+                [global::BnGen.BatchNormLayer(16, global::BnGen.BatchNormLayout.NCL)]
+                public partial class Norm { }
+            }
+            """);
         return cases;
     }
 

@@ -16,7 +16,7 @@ namespace BnGen.Tests.Generator;
 public class StrictCompilationTests
 {
     /// <summary>Types that break any emitted name that is not fully qualified with <c>global::</c>.</summary>
-    private const string Shadows = """
+    internal const string Shadows = """
         public class Vector { }
         public class Vector<T> { }
         public class Span<T> { }
