@@ -13,7 +13,8 @@ public partial class EvalOrderNchw3Double : INchwLayer<double>, IAffineLayer<dou
 
 /// <summary>
 /// The documented evaluation forward, bit for bit: y = fma(x, (T)scale, (T)shift) with scale = γ / sqrt(runningVar + ε)
-/// and shift = β − runningMean · scale computed in double and each rounded once to T, where fma is
+/// computed in double and rounded once to T, and shift = β − runningMean · (T)scale (the rounded scale, so that nothing
+/// cancels on data far from zero) computed in double and rounded once, where fma is
 /// <see cref="MathF.FusedMultiplyAdd"/> / <see cref="Math.FusedMultiplyAdd"/> (one rounding, on every machine). Checked
 /// through the public API only (the generated static kernel, the generated instance in evaluation mode, and
 /// <see cref="BatchNormKernels"/>), out of place and in place, over a sweep of shapes that does not follow any
@@ -56,9 +57,9 @@ public class EvalForwardOrderTests
         for (int i = 0; i < count; i++)
         {
             int c = i / plane % f;
-            double scale = weight[c] * (1d / Math.Sqrt(variance[c] + 1e-5));
-            double shift = bias[c] - mean[c] * scale;
-            expected[i] = MathF.FusedMultiplyAdd(x[i], (float)scale, (float)shift);
+            float scale = (float)(weight[c] * (1d / Math.Sqrt(variance[c] + 1e-5)));
+            double shift = bias[c] - mean[c] * (double)scale;
+            expected[i] = MathF.FusedMultiplyAdd(x[i], scale, (float)shift);
         }
 
         var y = new float[count];
