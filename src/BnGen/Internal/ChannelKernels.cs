@@ -14,7 +14,7 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
 {
     /// <summary>
     /// Training forward of channel <paramref name="c"/>: shifted sums, the exact second pass if they cancel, the finish,
-    /// then y = act(x · scale + shift) while the channel's values are still in cache.
+    /// then y = act((x − center) · scale + shift) while the channel's values are still in cache.
     /// </summary>
     public static void ForwardTraining(void* job, int c)
     {
@@ -22,11 +22,11 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
         nint offset = c * j.Plane;
         double pivot = Scalar.ToDouble(j.X[offset]);
         Sums(ref j, c, pivot, out double sum, out double squares);
-        Finish.Moments(pivot, sum, squares, j.N, out double mean, out double m2, out bool exact);
+        Finish.Moments<T>(pivot, sum, squares, j.N, out double mean, out double m2, out bool exact);
         if (exact)
         {
             Sums(ref j, c, mean, out double exactSum, out double exactSquares);
-            m2 = Finish.ExactM2(exactSum, exactSquares, j.N);
+            m2 = Finish.ExactM2(ref mean, exactSum, exactSquares, j.N);
         }
         double invStd = Finish.InvStd(m2, j.N, j.Layer.Epsilon);
         j.Mean[c] = mean;
@@ -45,11 +45,11 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
         Sums(ref j, c, j.Pivots[c], out j.Sums[c], out j.Squares[c]);
     }
 
-    /// <summary>y = act(x · scale + shift) for channel <paramref name="c"/> with its final Mean and InvStd.</summary>
+    /// <summary>y = act((x − center) · scale + shift) for channel <paramref name="c"/> with its final Mean and InvStd.</summary>
     public static void NormalizePart(void* job, int c)
         => Normalize(ref Unsafe.AsRef<Job<T, TLayer>>(job), c);
 
-    /// <summary>Evaluation forward of sample <paramref name="n"/>, in address order, with the coefficients in Scales and Shifts.</summary>
+    /// <summary>Evaluation forward of sample <paramref name="n"/>, in address order, with the coefficients in Centers, Scales and Shifts.</summary>
     public static void ForwardInference(void* job, int n)
     {
         ref Job<T, TLayer> j = ref Unsafe.AsRef<Job<T, TLayer>>(job);
@@ -58,7 +58,7 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
         for (int c = 0; c < features; c++)
         {
             nint offset = ((nint)n * features + c) * plane;
-            Elementwise.Affine<T, TAct>(ref j.X[offset], ref j.Y[offset], plane, j.Scales[c], j.Shifts[c]);
+            Elementwise.Affine<T, TAct>(ref j.X[offset], ref j.Y[offset], plane, j.Centers[c], j.Scales[c], j.Shifts[c]);
         }
     }
 
@@ -93,7 +93,7 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
         ref Job<T, TLayer> j = ref Unsafe.AsRef<Job<T, TLayer>>(job);
         double mean = Scalar.ToDouble(j.RunningMean[c]);
         double invStd = Finish.InvStd(j.RunningVar[c], j.Layer.Epsilon);
-        Finish.Affine(Gamma(ref j, c), Beta(ref j, c), mean, invStd, out T scale, out T shift);
+        Finish.Affine(Gamma(ref j, c), Beta(ref j, c), mean, invStd, out T center, out T scale, out T shift);
         nint plane = j.Plane, offset = c * plane, stride = j.Layer.Features * plane;
         if (j.WeightGrad != null || j.BiasGrad != null)
         {
@@ -112,7 +112,7 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
         for (int n = 0; n < j.Batch; n++)
         {
             nint at = offset + n * stride;
-            Elementwise.EvalDx<T, TAct>(ref j.X[at], ref j.Dy[at], ref j.Dx[at], plane, scale, scale, shift);
+            Elementwise.EvalDx<T, TAct>(ref j.X[at], ref j.Dy[at], ref j.Dx[at], plane, scale, center, scale, shift);
         }
     }
 
@@ -125,18 +125,18 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
 
     private static void Normalize(ref Job<T, TLayer> j, int c)
     {
-        Finish.Affine(Gamma(ref j, c), Beta(ref j, c), j.Mean[c], j.InvStd[c], out T scale, out T shift);
+        Finish.Affine(Gamma(ref j, c), Beta(ref j, c), j.Mean[c], j.InvStd[c], out T center, out T scale, out T shift);
         nint plane = j.Plane, offset = c * plane, stride = j.Layer.Features * plane;
         for (int n = 0; n < j.Batch; n++)
         {
             nint at = offset + n * stride;
-            Elementwise.Affine<T, TAct>(ref j.X[at], ref j.Y[at], plane, scale, shift);
+            Elementwise.Affine<T, TAct>(ref j.X[at], ref j.Y[at], plane, center, scale, shift);
         }
     }
 
     private static void GradientSums(ref Job<T, TLayer> j, int c, out double sumDy, out double sumDyXc)
     {
-        Finish.Affine(Gamma(ref j, c), Beta(ref j, c), j.Mean[c], j.InvStd[c], out T scale, out T shift);
+        Finish.Affine(Gamma(ref j, c), Beta(ref j, c), j.Mean[c], j.InvStd[c], out _, out T scale, out T shift);
         nint plane = j.Plane, offset = c * plane;
         RunSums.Gradients<T, TAct>(ref j.X[offset], ref j.Dy[offset], ref Unsafe.NullRef<T>(), j.Batch, plane,
             j.Layer.Features * plane, offset, j.Mean[c], scale, shift, default, out sumDy, out sumDyXc);
@@ -154,7 +154,7 @@ internal static unsafe class ChannelKernels<T, TLayer, TAct>
             Finish.Gradient(ref j.BiasGrad[c], sumDy, j.Accumulate);
         }
         DxTerms<T> terms = default;
-        Finish.Affine(gamma, Beta(ref j, c), mean, invStd, out terms.Scale, out terms.Shift);
+        Finish.Affine(gamma, Beta(ref j, c), mean, invStd, out _, out terms.Scale, out terms.Shift);
         Finish.TrainingGradient(gamma, mean, invStd, sumDy, sumDyXc, j.N, ref terms);
         nint plane = j.Plane, offset = c * plane, stride = j.Layer.Features * plane;
         for (int n = 0; n < j.Batch; n++)

@@ -152,7 +152,7 @@ internal static class ColumnSums
                 ref T cx = ref Unsafe.Add(ref x, at);
                 ref T cdy = ref Unsafe.Add(ref dy, at);
                 ref T cdx = ref store ? ref Unsafe.Add(ref dx, at) : ref Unsafe.NullRef<T>();
-                TVec g0 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 0 * n), ref Unsafe.Add(ref cx, 0 * n), s0, h0)
+                TVec g0 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 0 * n), ref Unsafe.Add(ref cx, 0 * n), m0, s0, h0)
                     : TW.Load(ref Unsafe.Add(ref cdy, 0 * n));
                 if (store)
                 {
@@ -160,7 +160,7 @@ internal static class ColumnSums
                 }
                 a0 = TW.Add(a0, g0);
                 b0 = TW.Fma(g0, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 0 * n)), m0), b0);
-                TVec g1 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 1 * n), ref Unsafe.Add(ref cx, 1 * n), s1, h1)
+                TVec g1 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 1 * n), ref Unsafe.Add(ref cx, 1 * n), m1, s1, h1)
                     : TW.Load(ref Unsafe.Add(ref cdy, 1 * n));
                 if (store)
                 {
@@ -170,7 +170,7 @@ internal static class ColumnSums
                 b1 = TW.Fma(g1, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 1 * n)), m1), b1);
                 if (n < 8)
                 {
-                    TVec g2 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 2 * n), ref Unsafe.Add(ref cx, 2 * n), s2, h2)
+                    TVec g2 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 2 * n), ref Unsafe.Add(ref cx, 2 * n), m2, s2, h2)
                         : TW.Load(ref Unsafe.Add(ref cdy, 2 * n));
                     if (store)
                     {
@@ -178,7 +178,7 @@ internal static class ColumnSums
                     }
                     a2 = TW.Add(a2, g2);
                     b2 = TW.Fma(g2, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 2 * n)), m2), b2);
-                    TVec g3 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 3 * n), ref Unsafe.Add(ref cx, 3 * n), s3, h3)
+                    TVec g3 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 3 * n), ref Unsafe.Add(ref cx, 3 * n), m3, s3, h3)
                         : TW.Load(ref Unsafe.Add(ref cdy, 3 * n));
                     if (store)
                     {
@@ -189,7 +189,7 @@ internal static class ColumnSums
                 }
                 if (n < 4)
                 {
-                    TVec g4 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 4 * n), ref Unsafe.Add(ref cx, 4 * n), s4, h4)
+                    TVec g4 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 4 * n), ref Unsafe.Add(ref cx, 4 * n), m4, s4, h4)
                         : TW.Load(ref Unsafe.Add(ref cdy, 4 * n));
                     if (store)
                     {
@@ -197,7 +197,7 @@ internal static class ColumnSums
                     }
                     a4 = TW.Add(a4, g4);
                     b4 = TW.Fma(g4, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 4 * n)), m4), b4);
-                    TVec g5 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 5 * n), ref Unsafe.Add(ref cx, 5 * n), s5, h5)
+                    TVec g5 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 5 * n), ref Unsafe.Add(ref cx, 5 * n), m5, s5, h5)
                         : TW.Load(ref Unsafe.Add(ref cdy, 5 * n));
                     if (store)
                     {
@@ -205,7 +205,7 @@ internal static class ColumnSums
                     }
                     a5 = TW.Add(a5, g5);
                     b5 = TW.Fma(g5, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 5 * n)), m5), b5);
-                    TVec g6 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 6 * n), ref Unsafe.Add(ref cx, 6 * n), s6, h6)
+                    TVec g6 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 6 * n), ref Unsafe.Add(ref cx, 6 * n), m6, s6, h6)
                         : TW.Load(ref Unsafe.Add(ref cdy, 6 * n));
                     if (store)
                     {
@@ -213,7 +213,7 @@ internal static class ColumnSums
                     }
                     a6 = TW.Add(a6, g6);
                     b6 = TW.Fma(g6, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 6 * n)), m6), b6);
-                    TVec g7 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 7 * n), ref Unsafe.Add(ref cx, 7 * n), s7, h7)
+                    TVec g7 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 7 * n), ref Unsafe.Add(ref cx, 7 * n), m7, s7, h7)
                         : TW.Load(ref Unsafe.Add(ref cdy, 7 * n));
                     if (store)
                     {
@@ -229,6 +229,7 @@ internal static class ColumnSums
         for (nint j = whole; j < features; j++)
         {
             double mean = Unsafe.Add(ref means, j);
+            T center = Scalar.FromDouble<T>(mean);
             T scale = TAct.Relu ? Unsafe.Add(ref scales, j) : default;
             T shift = TAct.Relu ? Unsafe.Add(ref shifts, j) : default;
             T factor = store ? Unsafe.Add(ref factors, j) : default;
@@ -238,7 +239,7 @@ internal static class ColumnSums
                 nint at = r * features + j;
                 T xv = Unsafe.Add(ref x, at);
                 T g = Unsafe.Add(ref dy, at);
-                if (TAct.Relu && RunSums.Gated(xv, scale, shift))
+                if (TAct.Relu && RunSums.Gated(xv, center, scale, shift))
                 {
                     g = default;
                 }

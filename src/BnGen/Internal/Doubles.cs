@@ -29,9 +29,10 @@ internal interface IDoubles<TVec>
 
     /// <summary>
     /// <see cref="Count"/> values of <paramref name="dy"/>, each replaced by +0 where ReLU's forward output
-    /// <c>fma(x, scale, shift)</c>, computed in <typeparamref name="T"/> as the forward computes it, is <c>&lt;= 0</c>; as doubles.
+    /// <c>fma(x − center, scale, shift)</c>, computed in <typeparamref name="T"/> as the forward computes it (center rounded
+    /// to T), is <c>&lt;= 0</c>; as doubles.
     /// </summary>
-    static abstract TVec LoadGated<T>(ref T dy, ref T x, TVec scale, TVec shift)
+    static abstract TVec LoadGated<T>(ref T dy, ref T x, TVec center, TVec scale, TVec shift)
         where T : unmanaged;
 
     /// <summary>Stores <c>dy' · factor</c> in <typeparamref name="T"/> for the <see cref="Count"/> values (dy' exact in double).</summary>
@@ -73,17 +74,19 @@ internal struct Doubles512 : IDoubles<Vector512<double>>
                 : Vector512.LoadUnsafe(ref Unsafe.As<T, double>(ref source));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<double> LoadGated<T>(ref T dy, ref T x, Vector512<double> scale, Vector512<double> shift)
+    public static Vector512<double> LoadGated<T>(ref T dy, ref T x, Vector512<double> center, Vector512<double> scale,
+        Vector512<double> shift)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
         {
+            Vector256<float> c = Vector512.Narrow(center, center).GetLower();
             Vector256<float> s = Vector512.Narrow(scale, scale).GetLower(), h = Vector512.Narrow(shift, shift).GetLower();
-            Vector256<float> z = Exact.Fma(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref x)), s, h);
+            Vector256<float> z = Exact.Fma(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref x)) - c, s, h);
             Vector256<float> g = Vector256.AndNot(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref dy)), Vector256.LessThanOrEqual(z, Vector256<float>.Zero));
             return Vector512.WidenLower(g.ToVector512Unsafe());
         }
-        Vector512<double> zd = Exact.Fma(Vector512.LoadUnsafe(ref Unsafe.As<T, double>(ref x)), scale, shift);
+        Vector512<double> zd = Exact.Fma(Vector512.LoadUnsafe(ref Unsafe.As<T, double>(ref x)) - center, scale, shift);
         return Vector512.AndNot(Vector512.LoadUnsafe(ref Unsafe.As<T, double>(ref dy)), Vector512.LessThanOrEqual(zd, Vector512<double>.Zero));
     }
 
@@ -144,17 +147,19 @@ internal struct Doubles256 : IDoubles<Vector256<double>>
                 : Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref source));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<double> LoadGated<T>(ref T dy, ref T x, Vector256<double> scale, Vector256<double> shift)
+    public static Vector256<double> LoadGated<T>(ref T dy, ref T x, Vector256<double> center, Vector256<double> scale,
+        Vector256<double> shift)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
         {
+            Vector128<float> c = Vector256.Narrow(center, center).GetLower();
             Vector128<float> s = Vector256.Narrow(scale, scale).GetLower(), h = Vector256.Narrow(shift, shift).GetLower();
-            Vector128<float> z = Exact.Fma(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref x)), s, h);
+            Vector128<float> z = Exact.Fma(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref x)) - c, s, h);
             Vector128<float> g = Vector128.AndNot(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref dy)), Vector128.LessThanOrEqual(z, Vector128<float>.Zero));
             return Vector256.WidenLower(g.ToVector256Unsafe());
         }
-        Vector256<double> zd = Exact.Fma(Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref x)), scale, shift);
+        Vector256<double> zd = Exact.Fma(Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref x)) - center, scale, shift);
         return Vector256.AndNot(Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref dy)), Vector256.LessThanOrEqual(zd, Vector256<double>.Zero));
     }
 
@@ -215,21 +220,23 @@ internal struct Doubles128 : IDoubles<Vector128<double>>
                 : Vector128.LoadUnsafe(ref Unsafe.As<T, double>(ref source));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<double> LoadGated<T>(ref T dy, ref T x, Vector128<double> scale, Vector128<double> shift)
+    public static Vector128<double> LoadGated<T>(ref T dy, ref T x, Vector128<double> center, Vector128<double> scale,
+        Vector128<double> shift)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
         {
             // Two floats: the scalar gate, which rounds exactly like every vector form.
+            float c0 = (float)center.GetElement(0), c1 = (float)center.GetElement(1);
             float s0 = (float)scale.GetElement(0), s1 = (float)scale.GetElement(1);
             float h0 = (float)shift.GetElement(0), h1 = (float)shift.GetElement(1);
             ref float xf = ref Unsafe.As<T, float>(ref x);
             ref float dyf = ref Unsafe.As<T, float>(ref dy);
-            float g0 = Exact.Fma(xf, s0, h0) <= 0f ? 0f : dyf;
-            float g1 = Exact.Fma(Unsafe.Add(ref xf, 1), s1, h1) <= 0f ? 0f : Unsafe.Add(ref dyf, 1);
+            float g0 = Exact.Fma(xf - c0, s0, h0) <= 0f ? 0f : dyf;
+            float g1 = Exact.Fma(Unsafe.Add(ref xf, 1) - c1, s1, h1) <= 0f ? 0f : Unsafe.Add(ref dyf, 1);
             return Vector128.Create((double)g0, g1);
         }
-        Vector128<double> zd = Exact.Fma(Vector128.LoadUnsafe(ref Unsafe.As<T, double>(ref x)), scale, shift);
+        Vector128<double> zd = Exact.Fma(Vector128.LoadUnsafe(ref Unsafe.As<T, double>(ref x)) - center, scale, shift);
         return Vector128.AndNot(Vector128.LoadUnsafe(ref Unsafe.As<T, double>(ref dy)), Vector128.LessThanOrEqual(zd, Vector128<double>.Zero));
     }
 

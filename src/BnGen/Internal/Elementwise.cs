@@ -20,84 +20,88 @@ internal struct DxTerms<T>
 }
 
 /// <summary>
-/// The element-wise passes: y = act(fma(x, scale, shift)) and the two backward forms, over contiguous values. Each is
+/// The element-wise passes: y = act(fma(x − center, scale, shift)) and the two backward forms, over contiguous values. Each is
 /// written once over <see cref="IVec{TSelf, T}"/> and runs on the widest hardware vector, then a scalar tail that rounds
 /// exactly like the vector lanes. Input and output may be the same memory.
 /// </summary>
 internal static class Elementwise
 {
-    /// <summary>y = act(fma(x, scale, shift)) over <paramref name="length"/> values.</summary>
-    public static void Affine<T, TAct>(ref T x, ref T y, nint length, T scale, T shift)
+    /// <summary>y = act(fma(x − center, scale, shift)) over <paramref name="length"/> values.</summary>
+    public static void Affine<T, TAct>(ref T x, ref T y, nint length, T center, T scale, T shift)
         where T : unmanaged
         where TAct : struct, IActivation
     {
         nint i = 0;
         if (Vec512<T>.IsHardwareAccelerated)
         {
-            i = Affine<T, TAct, Vec512<T>>(ref x, ref y, length, scale, shift);
+            i = Affine<T, TAct, Vec512<T>>(ref x, ref y, length, center, scale, shift);
         }
         else if (Vec256<T>.IsHardwareAccelerated)
         {
-            i = Affine<T, TAct, Vec256<T>>(ref x, ref y, length, scale, shift);
+            i = Affine<T, TAct, Vec256<T>>(ref x, ref y, length, center, scale, shift);
         }
         else if (Vec128<T>.IsHardwareAccelerated)
         {
-            i = Affine<T, TAct, Vec128<T>>(ref x, ref y, length, scale, shift);
+            i = Affine<T, TAct, Vec128<T>>(ref x, ref y, length, center, scale, shift);
         }
         for (; i < length; i++)
         {
-            T z = Exact.Fma(Unsafe.Add(ref x, i), scale, shift);
+            T z = Exact.Fma(Scalar.Subtract(Unsafe.Add(ref x, i), center), scale, shift);
             Unsafe.Add(ref y, i) = TAct.Relu ? Exact.Relu(z) : z;
         }
     }
 
-    private static nint Affine<T, TAct, TVec>(ref T x, ref T y, nint length, T scale, T shift)
+    private static nint Affine<T, TAct, TVec>(ref T x, ref T y, nint length, T center, T scale, T shift)
         where T : unmanaged
         where TAct : struct, IActivation
         where TVec : struct, IVec<TVec, T>
     {
-        TVec s = TVec.Broadcast(scale), h = TVec.Broadcast(shift);
+        TVec c = TVec.Broadcast(center), s = TVec.Broadcast(scale), h = TVec.Broadcast(shift);
         nint count = TVec.Count, i = 0;
         for (; i <= length - 2 * count; i += 2 * count)
         {
-            TVec z0 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), s, h);
-            TVec z1 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i + count)), s, h);
+            TVec z0 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)) - c, s, h);
+            TVec z1 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i + count)) - c, s, h);
             TVec.Store(TAct.Relu ? TVec.Relu(z0) : z0, ref Unsafe.Add(ref y, i));
             TVec.Store(TAct.Relu ? TVec.Relu(z1) : z1, ref Unsafe.Add(ref y, i + count));
         }
         if (i <= length - count)
         {
-            TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), s, h);
+            TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)) - c, s, h);
             TVec.Store(TAct.Relu ? TVec.Relu(z) : z, ref Unsafe.Add(ref y, i));
             i += count;
         }
         return i;
     }
 
-    /// <summary>y[r, j] = act(fma(x[r, j], scales[j], shifts[j])) over <paramref name="rows"/> rows of <paramref name="length"/> features.</summary>
-    public static void AffineRows<T, TAct>(ref T x, ref T y, nint rows, nint length, ref T scales, ref T shifts)
+    /// <summary>
+    /// y[r, j] = act(fma(x[r, j] − centers[j], scales[j], shifts[j])) over <paramref name="rows"/> rows of
+    /// <paramref name="length"/> features.
+    /// </summary>
+    public static void AffineRows<T, TAct>(ref T x, ref T y, nint rows, nint length, ref T centers, ref T scales, ref T shifts)
         where T : unmanaged
         where TAct : struct, IActivation
     {
         if (Vec512<T>.IsHardwareAccelerated)
         {
-            AffineRows<T, TAct, Vec512<T>>(ref x, ref y, rows, length, ref scales, ref shifts);
+            AffineRows<T, TAct, Vec512<T>>(ref x, ref y, rows, length, ref centers, ref scales, ref shifts);
         }
         else if (Vec256<T>.IsHardwareAccelerated)
         {
-            AffineRows<T, TAct, Vec256<T>>(ref x, ref y, rows, length, ref scales, ref shifts);
+            AffineRows<T, TAct, Vec256<T>>(ref x, ref y, rows, length, ref centers, ref scales, ref shifts);
         }
         else if (Vec128<T>.IsHardwareAccelerated)
         {
-            AffineRows<T, TAct, Vec128<T>>(ref x, ref y, rows, length, ref scales, ref shifts);
+            AffineRows<T, TAct, Vec128<T>>(ref x, ref y, rows, length, ref centers, ref scales, ref shifts);
         }
         else
         {
-            AffineRows<T, TAct, Scalar1<T>>(ref x, ref y, rows, length, ref scales, ref shifts);
+            AffineRows<T, TAct, Scalar1<T>>(ref x, ref y, rows, length, ref centers, ref scales, ref shifts);
         }
     }
 
-    private static void AffineRows<T, TAct, TVec>(ref T x, ref T y, nint rows, nint length, ref T scales, ref T shifts)
+    private static void AffineRows<T, TAct, TVec>(ref T x, ref T y, nint rows, nint length, ref T centers, ref T scales,
+        ref T shifts)
         where T : unmanaged
         where TAct : struct, IActivation
         where TVec : struct, IVec<TVec, T>
@@ -109,13 +113,14 @@ internal static class Elementwise
             ref T yr = ref Unsafe.Add(ref y, r * length);
             for (nint i = 0; i < whole; i += count)
             {
-                TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, i)), TVec.Load(ref Unsafe.Add(ref scales, i)),
-                    TVec.Load(ref Unsafe.Add(ref shifts, i)));
+                TVec xc = TVec.Load(ref Unsafe.Add(ref xr, i)) - TVec.Load(ref Unsafe.Add(ref centers, i));
+                TVec z = TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref scales, i)), TVec.Load(ref Unsafe.Add(ref shifts, i)));
                 TVec.Store(TAct.Relu ? TVec.Relu(z) : z, ref Unsafe.Add(ref yr, i));
             }
             for (nint i = whole; i < length; i++)
             {
-                T z = Exact.Fma(Unsafe.Add(ref xr, i), Unsafe.Add(ref scales, i), Unsafe.Add(ref shifts, i));
+                T z = Exact.Fma(Scalar.Subtract(Unsafe.Add(ref xr, i), Unsafe.Add(ref centers, i)), Unsafe.Add(ref scales, i),
+                    Unsafe.Add(ref shifts, i));
                 Unsafe.Add(ref yr, i) = TAct.Relu ? Exact.Relu(z) : z;
             }
         }
@@ -156,13 +161,13 @@ internal static class Elementwise
         nint count = TVec.Count, i = 0;
         for (; i <= length - count; i += count)
         {
-            TVec xv = TVec.Load(ref Unsafe.Add(ref x, i));
+            TVec xc = TVec.Load(ref Unsafe.Add(ref x, i)) - mean;
             TVec g = TVec.Load(ref Unsafe.Add(ref dy, i));
             if (TAct.Relu)
             {
-                g = TVec.PassWherePositive(g, TVec.Fma(xv, scale, shift));
+                g = TVec.PassWherePositive(g, TVec.Fma(xc, scale, shift));
             }
-            TVec.Store(TVec.Fma(xv - mean, negK, g - offset) * factor, ref Unsafe.Add(ref dx, i));
+            TVec.Store(TVec.Fma(xc, negK, g - offset) * factor, ref Unsafe.Add(ref dx, i));
         }
         return i;
     }
@@ -203,14 +208,13 @@ internal static class Elementwise
             ref T dxr = ref Unsafe.Add(ref dx, r * length);
             for (nint i = 0; i < whole; i += count)
             {
-                TVec xv = TVec.Load(ref Unsafe.Add(ref xr, i));
+                TVec xc = TVec.Load(ref Unsafe.Add(ref xr, i)) - TVec.Load(ref Unsafe.Add(ref k.Mean, i));
                 TVec g = TVec.Load(ref Unsafe.Add(ref dyr, i));
                 if (TAct.Relu)
                 {
-                    g = TVec.PassWherePositive(g, TVec.Fma(xv, TVec.Load(ref Unsafe.Add(ref k.Scale, i)), TVec.Load(ref Unsafe.Add(ref k.Shift, i))));
+                    g = TVec.PassWherePositive(g, TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref k.Scale, i)), TVec.Load(ref Unsafe.Add(ref k.Shift, i))));
                 }
-                TVec u = TVec.Fma(xv - TVec.Load(ref Unsafe.Add(ref k.Mean, i)), TVec.Load(ref Unsafe.Add(ref k.NegK, i)),
-                    g - TVec.Load(ref Unsafe.Add(ref k.Offset, i)));
+                TVec u = TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref k.NegK, i)), g - TVec.Load(ref Unsafe.Add(ref k.Offset, i)));
                 TVec.Store(u * TVec.Load(ref Unsafe.Add(ref k.Factor, i)), ref Unsafe.Add(ref dxr, i));
             }
             for (nint i = whole; i < length; i++)
@@ -224,27 +228,27 @@ internal static class Elementwise
     }
 
     /// <summary>dx = dy' · factor over <paramref name="length"/> values (the evaluation-mode backward without sums).</summary>
-    public static void EvalDx<T, TAct>(ref T x, ref T dy, ref T dx, nint length, T factor, T scale, T shift)
+    public static void EvalDx<T, TAct>(ref T x, ref T dy, ref T dx, nint length, T factor, T center, T scale, T shift)
         where T : unmanaged
         where TAct : struct, IActivation
     {
         nint i = 0;
         if (Vec512<T>.IsHardwareAccelerated)
         {
-            i = EvalDx<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, length, factor, scale, shift);
+            i = EvalDx<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, length, factor, center, scale, shift);
         }
         else if (Vec256<T>.IsHardwareAccelerated)
         {
-            i = EvalDx<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, length, factor, scale, shift);
+            i = EvalDx<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, length, factor, center, scale, shift);
         }
         else if (Vec128<T>.IsHardwareAccelerated)
         {
-            i = EvalDx<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, length, factor, scale, shift);
+            i = EvalDx<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, length, factor, center, scale, shift);
         }
         for (; i < length; i++)
         {
             T g = Unsafe.Add(ref dy, i);
-            if (TAct.Relu && RunSums.Gated(Unsafe.Add(ref x, i), scale, shift))
+            if (TAct.Relu && RunSums.Gated(Unsafe.Add(ref x, i), center, scale, shift))
             {
                 g = default;
             }
@@ -252,19 +256,19 @@ internal static class Elementwise
         }
     }
 
-    private static nint EvalDx<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, T factor, T scale, T shift)
+    private static nint EvalDx<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, T factor, T center, T scale, T shift)
         where T : unmanaged
         where TAct : struct, IActivation
         where TVec : struct, IVec<TVec, T>
     {
-        TVec f = TVec.Broadcast(factor), s = TVec.Broadcast(scale), h = TVec.Broadcast(shift);
+        TVec f = TVec.Broadcast(factor), c = TVec.Broadcast(center), s = TVec.Broadcast(scale), h = TVec.Broadcast(shift);
         nint count = TVec.Count, i = 0;
         for (; i <= length - count; i += count)
         {
             TVec g = TVec.Load(ref Unsafe.Add(ref dy, i));
             if (TAct.Relu)
             {
-                g = TVec.PassWherePositive(g, TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)), s, h));
+                g = TVec.PassWherePositive(g, TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)) - c, s, h));
             }
             TVec.Store(g * f, ref Unsafe.Add(ref dx, i));
         }
@@ -272,30 +276,31 @@ internal static class Elementwise
     }
 
     /// <summary>dx[r, j] = dy'[r, j] · factors[j] over <paramref name="rows"/> rows of <paramref name="length"/> features.</summary>
-    public static void EvalDxRows<T, TAct>(ref T x, ref T dy, ref T dx, nint rows, nint length, ref T factors, ref T scales, ref T shifts)
+    public static void EvalDxRows<T, TAct>(ref T x, ref T dy, ref T dx, nint rows, nint length, ref T factors, ref T centers,
+        ref T scales, ref T shifts)
         where T : unmanaged
         where TAct : struct, IActivation
     {
         if (Vec512<T>.IsHardwareAccelerated)
         {
-            EvalDxRows<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref scales, ref shifts);
+            EvalDxRows<T, TAct, Vec512<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref centers, ref scales, ref shifts);
         }
         else if (Vec256<T>.IsHardwareAccelerated)
         {
-            EvalDxRows<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref scales, ref shifts);
+            EvalDxRows<T, TAct, Vec256<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref centers, ref scales, ref shifts);
         }
         else if (Vec128<T>.IsHardwareAccelerated)
         {
-            EvalDxRows<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref scales, ref shifts);
+            EvalDxRows<T, TAct, Vec128<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref centers, ref scales, ref shifts);
         }
         else
         {
-            EvalDxRows<T, TAct, Scalar1<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref scales, ref shifts);
+            EvalDxRows<T, TAct, Scalar1<T>>(ref x, ref dy, ref dx, rows, length, ref factors, ref centers, ref scales, ref shifts);
         }
     }
 
-    private static void EvalDxRows<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint rows, nint length, ref T factors, ref T scales,
-        ref T shifts)
+    private static void EvalDxRows<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint rows, nint length, ref T factors,
+        ref T centers, ref T scales, ref T shifts)
         where T : unmanaged
         where TAct : struct, IActivation
         where TVec : struct, IVec<TVec, T>
@@ -311,8 +316,8 @@ internal static class Elementwise
                 TVec g = TVec.Load(ref Unsafe.Add(ref dyr, i));
                 if (TAct.Relu)
                 {
-                    TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, i)), TVec.Load(ref Unsafe.Add(ref scales, i)),
-                        TVec.Load(ref Unsafe.Add(ref shifts, i)));
+                    TVec xc = TVec.Load(ref Unsafe.Add(ref xr, i)) - TVec.Load(ref Unsafe.Add(ref centers, i));
+                    TVec z = TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref scales, i)), TVec.Load(ref Unsafe.Add(ref shifts, i)));
                     g = TVec.PassWherePositive(g, z);
                 }
                 TVec.Store(g * TVec.Load(ref Unsafe.Add(ref factors, i)), ref Unsafe.Add(ref dxr, i));
@@ -320,7 +325,8 @@ internal static class Elementwise
             for (nint i = whole; i < length; i++)
             {
                 T g = Unsafe.Add(ref dyr, i);
-                if (TAct.Relu && RunSums.Gated(Unsafe.Add(ref xr, i), Unsafe.Add(ref scales, i), Unsafe.Add(ref shifts, i)))
+                if (TAct.Relu && RunSums.Gated(Unsafe.Add(ref xr, i), Unsafe.Add(ref centers, i), Unsafe.Add(ref scales, i),
+                    Unsafe.Add(ref shifts, i)))
                 {
                     g = default;
                 }
@@ -335,11 +341,12 @@ internal static class Elementwise
         where T : unmanaged
         where TAct : struct, IActivation
     {
-        if (TAct.Relu && RunSums.Gated(x, scale, shift))
+        T xc = Scalar.Subtract(x, mean);
+        if (TAct.Relu && Exact.Fma(xc, scale, shift) is var z && Scalar.ToDouble(z) <= 0d)
         {
             dy = default;
         }
-        return Scalar.Multiply(Exact.Fma(Scalar.Subtract(x, mean), negK, Scalar.Subtract(dy, offset)), factor);
+        return Scalar.Multiply(Exact.Fma(xc, negK, Scalar.Subtract(dy, offset)), factor);
     }
 }
 

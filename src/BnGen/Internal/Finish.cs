@@ -10,26 +10,40 @@ namespace BnGen.Internal;
 internal static class Finish
 {
     /// <summary>
-    /// How far the one-pass shifted sums may cancel before the exact second pass runs: Σ(x − pivot)² larger than 2^10 times
-    /// Σ(x − mean)² would lose more than 10 of double's 53 bits.
+    /// How far the one-pass shifted sums may cancel before the exact second pass runs. Float layers: Σ(x − pivot)² larger
+    /// than 2^10 times Σ(x − mean)² would lose more than 10 of double's 53 bits, still 19 more than float needs. Double
+    /// layers have no bits to spare (PyTorch's float64 kernel is two-pass): they always take the second pass, except where
+    /// every value equals the pivot (Σ(x − pivot)² = 0, nothing to cancel).
     /// </summary>
-    public const double CancellationLimit = 1024d;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double CancellationLimit<T>()
+        where T : unmanaged
+        => typeof(T) == typeof(float) ? 1024d : 0d;
 
     /// <summary>
     /// The mean and Σ (x − mean)² from Σ d and Σ d² with d = x − pivot; <paramref name="exact"/> asks for the second pass
     /// when the subtraction cancels (NaN never does: it propagates).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Moments(double pivot, double sum, double squares, double n, out double mean, out double m2, out bool exact)
+    public static void Moments<T>(double pivot, double sum, double squares, double n, out double mean, out double m2, out bool exact)
+        where T : unmanaged
     {
         mean = pivot + sum / n;
         m2 = squares - sum * (sum / n);
-        exact = squares > CancellationLimit * m2;
+        exact = squares > CancellationLimit<T>() * m2;
     }
 
-    /// <summary>Σ (x − mean)² from the exact second pass's Σ (x − mean) and Σ (x − mean)² (the corrected two-pass form).</summary>
+    /// <summary>
+    /// The exact second pass's result from its Σ (x − mean) and Σ (x − mean)² about the first pass's mean: Σ (x − mean)²
+    /// in the corrected two-pass form, and the mean corrected by the mean residual (the first pass's mean carries the
+    /// rounding of every x − pivot; the residual removes it).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double ExactM2(double sum, double squares, double n) => squares - sum * (sum / n);
+    public static double ExactM2(ref double mean, double sum, double squares, double n)
+    {
+        mean += sum / n;
+        return squares - sum * (sum / n);
+    }
 
     /// <summary>1 / sqrt(m2 / n + ε): PyTorch's invstd of the biased variance.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -52,15 +66,18 @@ internal static class Finish
     }
 
     /// <summary>
-    /// y = x · scale + shift in <typeparamref name="T"/>: scale = γ · invStd rounded once, shift = β − mean · scale with the
-    /// rounded scale, so that on data far from zero x · scale + shift = (x − mean) · scale + β up to one rounding of shift.
+    /// y = (x − center) · scale + shift in <typeparamref name="T"/>, x centred in the pass so that nothing cancels on data far
+    /// from zero: center = mean rounded to T, scale = γ · invStd rounded once, and shift = β − (mean − center) · scale (the
+    /// rounding of the mean moved into the shift, with the rounded scale) rounded once. In evaluation mode the mean is the
+    /// running mean, already a T, so the shift is β itself (−0 included).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Affine<T>(double gamma, double beta, double mean, double invStd, out T scale, out T shift)
+    public static void Affine<T>(double gamma, double beta, double mean, double invStd, out T center, out T scale, out T shift)
         where T : unmanaged
     {
+        center = Scalar.FromDouble<T>(mean);
         scale = Scalar.FromDouble<T>(gamma * invStd);
-        shift = Scalar.FromDouble<T>(beta - mean * Scalar.ToDouble(scale));
+        shift = Scalar.FromDouble<T>(beta - (mean - Scalar.ToDouble(center)) * Scalar.ToDouble(scale));
     }
 
     /// <summary>

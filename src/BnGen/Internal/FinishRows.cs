@@ -11,13 +11,14 @@ namespace BnGen.Internal;
 internal static unsafe class FinishRows
 {
     /// <summary>Mean and M2 per feature from the shifted sums (M2 into <paramref name="m2"/>); whether any needs the exact pass.</summary>
-    public static bool Moments(int features, double* pivots, double* sums, double* squares, double n, double* mean, double* m2)
+    public static bool Moments<T>(int features, double* pivots, double* sums, double* squares, double n, double* mean, double* m2)
+        where T : unmanaged
     {
         int f = 0;
         bool anyExact = false;
         if (Vector256.IsHardwareAccelerated)
         {
-            Vector256<double> vn = Vector256.Create(n), limit = Vector256.Create(Finish.CancellationLimit);
+            Vector256<double> vn = Vector256.Create(n), limit = Vector256.Create(Finish.CancellationLimit<T>());
             Vector256<double> exact = Vector256<double>.Zero;
             for (; f <= features - 4; f += 4)
             {
@@ -31,7 +32,7 @@ internal static unsafe class FinishRows
         }
         for (; f < features; f++)
         {
-            Finish.Moments(pivots[f], sums[f], squares[f], n, out mean[f], out m2[f], out bool exact);
+            Finish.Moments<T>(pivots[f], sums[f], squares[f], n, out mean[f], out m2[f], out bool exact);
             anyExact |= exact;
         }
         return anyExact;
@@ -42,7 +43,7 @@ internal static unsafe class FinishRows
     /// is given, and y's scale and shift.
     /// </summary>
     public static void Training<T>(int features, double* mean, double* invStd, double n, double epsilon, T* weight, T* bias,
-        T* runningMean, T* runningVar, double factor, T* scales, T* shifts)
+        T* runningMean, T* runningVar, double factor, T* centers, T* scales, T* shifts)
         where T : unmanaged
     {
         int f = 0;
@@ -60,7 +61,7 @@ internal static unsafe class FinishRows
                     Store(take * mu + keep * Load(runningMean + f), runningMean + f);
                     Store(take * (m2 / unbiased) + keep * Load(runningVar + f), runningVar + f);
                 }
-                Affine(weight, bias, f, mu, inv, scales, shifts);
+                Affine(weight, bias, f, mu, inv, centers, scales, shifts);
             }
         }
         for (; f < features; f++)
@@ -72,7 +73,7 @@ internal static unsafe class FinishRows
             {
                 Finish.Running(ref runningMean[f], ref runningVar[f], mean[f], m2, n, factor);
             }
-            Finish.Affine(Gamma(weight, f), Beta(bias, f), mean[f], inv, out scales[f], out shifts[f]);
+            Finish.Affine(Gamma(weight, f), Beta(bias, f), mean[f], inv, out centers[f], out scales[f], out shifts[f]);
         }
     }
 
@@ -80,8 +81,8 @@ internal static unsafe class FinishRows
     /// Evaluation mode: invStd = 1 / sqrt(runningVar + ε), y's scale and shift, and (when <paramref name="mean"/> is given)
     /// the running mean and invStd in double for the backward.
     /// </summary>
-    public static void Evaluation<T>(int features, T* runningMean, T* runningVar, double epsilon, T* weight, T* bias, T* scales,
-        T* shifts, double* mean, double* invStd)
+    public static void Evaluation<T>(int features, T* runningMean, T* runningVar, double epsilon, T* weight, T* bias, T* centers,
+        T* scales, T* shifts, double* mean, double* invStd)
         where T : unmanaged
     {
         int f = 0;
@@ -97,7 +98,7 @@ internal static unsafe class FinishRows
                     Vector256.Store(mu, mean + f);
                     Vector256.Store(inv, invStd + f);
                 }
-                Affine(weight, bias, f, mu, inv, scales, shifts);
+                Affine(weight, bias, f, mu, inv, centers, scales, shifts);
             }
         }
         for (; f < features; f++)
@@ -109,12 +110,12 @@ internal static unsafe class FinishRows
                 mean[f] = mu;
                 invStd[f] = inv;
             }
-            Finish.Affine(Gamma(weight, f), Beta(bias, f), mu, inv, out scales[f], out shifts[f]);
+            Finish.Affine(Gamma(weight, f), Beta(bias, f), mu, inv, out centers[f], out scales[f], out shifts[f]);
         }
     }
 
     /// <summary>y's scale and shift from the saved statistics (ReLU's gate in the backward).</summary>
-    public static void Affine<T>(int features, double* mean, double* invStd, T* weight, T* bias, T* scales, T* shifts)
+    public static void Affine<T>(int features, double* mean, double* invStd, T* weight, T* bias, T* centers, T* scales, T* shifts)
         where T : unmanaged
     {
         int f = 0;
@@ -122,12 +123,12 @@ internal static unsafe class FinishRows
         {
             for (; f <= features - 4; f += 4)
             {
-                Affine(weight, bias, f, Vector256.Load(mean + f), Vector256.Load(invStd + f), scales, shifts);
+                Affine(weight, bias, f, Vector256.Load(mean + f), Vector256.Load(invStd + f), centers, scales, shifts);
             }
         }
         for (; f < features; f++)
         {
-            Finish.Affine(Gamma(weight, f), Beta(bias, f), mean[f], invStd[f], out scales[f], out shifts[f]);
+            Finish.Affine(Gamma(weight, f), Beta(bias, f), mean[f], invStd[f], out centers[f], out scales[f], out shifts[f]);
         }
     }
 
@@ -182,11 +183,13 @@ internal static unsafe class FinishRows
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Affine<T>(T* weight, T* bias, int f, Vector256<double> mean, Vector256<double> invStd, T* scales, T* shifts)
+    private static void Affine<T>(T* weight, T* bias, int f, Vector256<double> mean, Vector256<double> invStd, T* centers, T* scales,
+        T* shifts)
         where T : unmanaged
     {
+        Vector256<double> center = Store(mean, centers + f);
         Vector256<double> scale = Store(GammaV(weight, f) * invStd, scales + f);
-        Store(BetaV(bias, f) - mean * scale, shifts + f);
+        Store(BetaV(bias, f) - (mean - center) * scale, shifts + f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

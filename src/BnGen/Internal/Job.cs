@@ -63,6 +63,7 @@ internal unsafe struct Job<T, TLayer>
     public double* Partials;
 
     /// <summary>Per-feature T coefficients: scale, shift (forward), and the backward's terms.</summary>
+    public T* Centers;
     public T* Scales;
     public T* Shifts;
     public T* TermMean;

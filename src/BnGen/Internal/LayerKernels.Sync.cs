@@ -40,7 +40,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
             job.RunningVar = track ? rv : null;
             job.Factor = exponentialAverageFactor;
             // Mean and InvStd go to scratch until the last reduction has returned; then to the saved statistics.
-            Allocate(ref job, coefficientArrays: rows ? 2 : 0, degree, extraDoubles: 2 + 3L * features, out double* extra);
+            Allocate(ref job, coefficientArrays: rows ? 3 : 0, degree, extraDoubles: 2 + 3L * features, out double* extra);
             double* flags = extra + 2 + 2L * features;
 
             // Round 1: the global count and the pivots.
@@ -69,7 +69,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
             bool anyExact = false;
             for (int f = 0; f < features; f++)
             {
-                Finish.Moments(job.Pivots[f], job.Sums[f], job.Squares[f], n, out double mean, out double m2, out bool exact);
+                Finish.Moments<T>(job.Pivots[f], job.Sums[f], job.Squares[f], n, out double mean, out double m2, out bool exact);
                 job.Mean[f] = mean;
                 job.InvStd[f] = m2;
                 flags[f] = exact ? 1d : 0d;
@@ -90,7 +90,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
                     // NC and NHWC take the second pass for every feature, NCHW and NCL per channel, as unsynchronized calls do.
                     if (rows || flags[f] != 0d)
                     {
-                        job.InvStd[f] = Finish.ExactM2(job.Sums[f], job.Squares[f], n);
+                        job.InvStd[f] = Finish.ExactM2(ref job.Mean[f], job.Sums[f], job.Squares[f], n);
                     }
                 }
             }
@@ -109,7 +109,8 @@ public static unsafe partial class LayerKernels<T, TLayer>
                 }
                 if (rows)
                 {
-                    Finish.Affine(Gamma(ref job, f), Beta(ref job, f), mean, invStd, out job.Scales[f], out job.Shifts[f]);
+                    Finish.Affine(Gamma(ref job, f), Beta(ref job, f), mean, invStd, out job.Centers[f], out job.Scales[f],
+                        out job.Shifts[f]);
                 }
             }
             if (layer.Activation == BatchNormActivation.ReLU)
@@ -152,7 +153,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
             job.BiasGrad = wantBiasGrad ? bg : null;
             job.Accumulate = accumulate;
             job.N = globalCount;
-            Allocate(ref job, coefficientArrays: rows ? 6 : 0, degree, extraDoubles: 2L * features, out double* extra);
+            Allocate(ref job, coefficientArrays: rows ? 7 : 0, degree, extraDoubles: 2L * features, out double* extra);
             if (layer.Activation == BatchNormActivation.ReLU)
             {
                 BackwardSynced<ReluActivation>(ref job, rows, degree, sync, extra);
@@ -173,7 +174,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
         {
             if (TAct.Relu)
             {
-                FinishRows.Affine(features, j.Mean, j.InvStd, j.Weight, j.Bias, j.Scales, j.Shifts);
+                FinishRows.Affine(features, j.Mean, j.InvStd, j.Weight, j.Bias, j.Centers, j.Scales, j.Shifts);
             }
             RowSums(ref j, &RowKernels<T, TLayer, TAct>.GradientBlock, degree);
         }

@@ -190,7 +190,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
         }
 
         // Rows: sums about row 0's values down every column, then the finish, then y row by row.
-        AllocateRows(ref j, coefficientArrays: 2, degree);
+        AllocateRows(ref j, coefficientArrays: 3, degree);
         for (int f = 0; f < features; f++)
         {
             j.Pivots[f] = Scalar.ToDouble(j.X[f]);
@@ -198,18 +198,18 @@ public static unsafe partial class LayerKernels<T, TLayer>
         RowSums(ref j, &RowKernels<T, TLayer, TAct>.StatisticsBlock, degree);
         double n = j.N;
         // M2 goes into InvStd until the finish turns it into invStd.
-        if (FinishRows.Moments(features, j.Pivots, j.Sums, j.Squares, n, j.Mean, j.InvStd))
+        if (FinishRows.Moments<T>(features, j.Pivots, j.Sums, j.Squares, n, j.Mean, j.InvStd))
         {
             // Some pivot lay far from its mean: the exact second pass about the means, for every feature.
             new Span<double>(j.Mean, features).CopyTo(new Span<double>(j.Pivots, features));
             RowSums(ref j, &RowKernels<T, TLayer, TAct>.StatisticsBlock, degree);
             for (int f = 0; f < features; f++)
             {
-                j.InvStd[f] = Finish.ExactM2(j.Sums[f], j.Squares[f], n);
+                j.InvStd[f] = Finish.ExactM2(ref j.Mean[f], j.Sums[f], j.Squares[f], n);
             }
         }
         FinishRows.Training(features, j.Mean, j.InvStd, n, j.Layer.Epsilon, j.Weight, j.Bias, j.RunningMean, j.RunningVar, j.Factor,
-            j.Scales, j.Shifts);
+            j.Centers, j.Scales, j.Shifts);
         ForkJoin.Run(job, &RowKernels<T, TLayer, TAct>.NormalizeBlock, j.Blocks, degree);
     }
 
@@ -221,14 +221,17 @@ public static unsafe partial class LayerKernels<T, TLayer>
         bool rows = j.RowMajor;
         if (rows)
         {
-            AllocateRows(ref j, coefficientArrays: 2, degree);
+            AllocateRows(ref j, coefficientArrays: 3, degree);
         }
         else
         {
-            j.Scales = (T*)Scratch.Doubles(2L * features);
-            j.Shifts = (T*)((double*)j.Scales + features);
+            // T values in double-sized slots, as in Allocate.
+            j.Centers = (T*)Scratch.Doubles(3L * features);
+            j.Scales = (T*)((double*)j.Centers + features);
+            j.Shifts = (T*)((double*)j.Centers + 2 * features);
         }
-        FinishRows.Evaluation(features, j.RunningMean, j.RunningVar, j.Layer.Epsilon, j.Weight, j.Bias, j.Scales, j.Shifts, null, null);
+        FinishRows.Evaluation(features, j.RunningMean, j.RunningVar, j.Layer.Epsilon, j.Weight, j.Bias, j.Centers, j.Scales, j.Shifts,
+            null, null);
         if (rows)
         {
             ForkJoin.Run(job, &RowKernels<T, TLayer, TAct>.NormalizeBlock, j.Blocks, degree);
@@ -251,10 +254,10 @@ public static unsafe partial class LayerKernels<T, TLayer>
         }
 
         // Rows: the forward's coefficients (ReLU's gate), the two sums down every column, the finish, then dx row by row.
-        AllocateRows(ref j, coefficientArrays: 6, degree);
+        AllocateRows(ref j, coefficientArrays: 7, degree);
         if (TAct.Relu)
         {
-            FinishRows.Affine(features, j.Mean, j.InvStd, j.Weight, j.Bias, j.Scales, j.Shifts);
+            FinishRows.Affine(features, j.Mean, j.InvStd, j.Weight, j.Bias, j.Centers, j.Scales, j.Shifts);
         }
         RowSums(ref j, &RowKernels<T, TLayer, TAct>.GradientBlock, degree);
         FinishRowsBackward(ref j);
@@ -278,9 +281,9 @@ public static unsafe partial class LayerKernels<T, TLayer>
         }
 
         // Rows: γ · invStd (and the gate) per feature; with parameter gradients, dx and their sums in one pass.
-        AllocateRows(ref j, coefficientArrays: 6, degree);
-        FinishRows.Evaluation(features, j.RunningMean, j.RunningVar, j.Layer.Epsilon, j.Weight, j.Bias, j.Scales, j.Shifts, j.Mean,
-            j.InvStd);
+        AllocateRows(ref j, coefficientArrays: 7, degree);
+        FinishRows.Evaluation(features, j.RunningMean, j.RunningVar, j.Layer.Epsilon, j.Weight, j.Bias, j.Centers, j.Scales, j.Shifts,
+            j.Mean, j.InvStd);
         // dx = dy' · γ · invStd: the forward's scale.
         new Span<T>(j.Scales, features).CopyTo(new Span<T>(j.TermFactor, features));
         if (j.WeightGrad == null && j.BiasGrad == null)
@@ -367,17 +370,18 @@ public static unsafe partial class LayerKernels<T, TLayer>
         // T values in double-sized slots: every array stays aligned for its element type.
         T* t = (T*)scratch;
         long step = features * sizeof(double) / sizeof(T);
-        if (coefficientArrays >= 2)
+        if (coefficientArrays >= 3)
         {
-            j.Scales = t;
-            j.Shifts = t + step;
+            j.Centers = t;
+            j.Scales = t + step;
+            j.Shifts = t + 2 * step;
         }
-        if (coefficientArrays > 2)
+        if (coefficientArrays > 3)
         {
-            j.TermMean = t + 2 * step;
-            j.TermOffset = t + 3 * step;
-            j.TermNegK = t + 4 * step;
-            j.TermFactor = t + 5 * step;
+            j.TermMean = t + 3 * step;
+            j.TermOffset = t + 4 * step;
+            j.TermNegK = t + 5 * step;
+            j.TermFactor = t + 6 * step;
         }
         extra = scratch + coefficientArrays * features;
     }

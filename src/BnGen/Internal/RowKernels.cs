@@ -63,14 +63,14 @@ internal static unsafe class RowKernels<T, TLayer, TAct>
             ref Coefficient(j.Scales), ref Coefficient(j.Shifts), ref *j.TermFactor, ref *sums, ref *squares);
     }
 
-    /// <summary>y = act(x · scale + shift) over the rows of block <paramref name="b"/>, per-feature coefficients in Scales, Shifts.</summary>
+    /// <summary>y = act((x − center) · scale + shift) over the rows of block <paramref name="b"/>, per-feature coefficients.</summary>
     public static void NormalizeBlock(void* job, int b)
     {
         ref Job<T, TLayer> j = ref Unsafe.AsRef<Job<T, TLayer>>(job);
         Rows(ref j, b, out nint first, out nint end);
         nint features = j.Layer.Features;
-        Elementwise.AffineRows<T, TAct>(ref j.X[first * features], ref j.Y[first * features], end - first, features, ref *j.Scales,
-            ref *j.Shifts);
+        Elementwise.AffineRows<T, TAct>(ref j.X[first * features], ref j.Y[first * features], end - first, features, ref *j.Centers,
+            ref *j.Scales, ref *j.Shifts);
     }
 
     /// <summary>The training dx over the rows of block <paramref name="b"/>, per-feature terms in the Term arrays.</summary>
@@ -96,7 +96,7 @@ internal static unsafe class RowKernels<T, TLayer, TAct>
         nint features = j.Layer.Features;
         nint at = first * features;
         Elementwise.EvalDxRows<T, TAct>(ref j.X[at], ref j.Dy[at], ref j.Dx[at], end - first, features, ref *j.TermFactor,
-            ref Coefficient(j.Scales), ref Coefficient(j.Shifts));
+            ref Coefficient(j.Centers), ref Coefficient(j.Scales), ref Coefficient(j.Shifts));
     }
 
     /// <summary>The ReLU gate's coefficients exist only with ReLU; without, a null reference that is never read.</summary>

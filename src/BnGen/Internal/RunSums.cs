@@ -261,6 +261,7 @@ internal static class RunSums
         bool store = !Unsafe.IsNullRef(ref dx);
         TVec m = TW.Create(mean), s = TW.Create(Scalar.ToDouble(scale)), h = TW.Create(Scalar.ToDouble(shift));
         TVec f = TW.Create(Scalar.ToDouble(factor));
+        T center = Scalar.FromDouble<T>(mean);
         Lanes<TW, TVec>(ref sums, out TVec a0, out TVec a1, out TVec a2, out TVec a3, out TVec a4, out TVec a5, out TVec a6, out TVec a7);
         Lanes<TW, TVec>(ref products, out TVec b0, out TVec b1, out TVec b2, out TVec b3, out TVec b4, out TVec b5, out TVec b6, out TVec b7);
         nint whole = length & ~(nint)15;
@@ -277,7 +278,7 @@ internal static class RunSums
                 ref T cx = ref Unsafe.Add(ref runX, i);
                 ref T cdy = ref Unsafe.Add(ref runDy, i);
                 ref T cdx = ref store ? ref Unsafe.Add(ref runDx, i) : ref Unsafe.NullRef<T>();
-                TVec g0 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 0 * n), ref Unsafe.Add(ref cx, 0 * n), s, h)
+                TVec g0 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 0 * n), ref Unsafe.Add(ref cx, 0 * n), m, s, h)
                     : TW.Load(ref Unsafe.Add(ref cdy, 0 * n));
                 if (store)
                 {
@@ -285,7 +286,7 @@ internal static class RunSums
                 }
                 a0 = TW.Add(a0, g0);
                 b0 = TW.Fma(g0, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 0 * n)), m), b0);
-                TVec g1 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 1 * n), ref Unsafe.Add(ref cx, 1 * n), s, h)
+                TVec g1 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 1 * n), ref Unsafe.Add(ref cx, 1 * n), m, s, h)
                     : TW.Load(ref Unsafe.Add(ref cdy, 1 * n));
                 if (store)
                 {
@@ -295,7 +296,7 @@ internal static class RunSums
                 b1 = TW.Fma(g1, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 1 * n)), m), b1);
                 if (n < 8)
                 {
-                    TVec g2 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 2 * n), ref Unsafe.Add(ref cx, 2 * n), s, h)
+                    TVec g2 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 2 * n), ref Unsafe.Add(ref cx, 2 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 2 * n));
                     if (store)
                     {
@@ -303,7 +304,7 @@ internal static class RunSums
                     }
                     a2 = TW.Add(a2, g2);
                     b2 = TW.Fma(g2, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 2 * n)), m), b2);
-                    TVec g3 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 3 * n), ref Unsafe.Add(ref cx, 3 * n), s, h)
+                    TVec g3 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 3 * n), ref Unsafe.Add(ref cx, 3 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 3 * n));
                     if (store)
                     {
@@ -314,7 +315,7 @@ internal static class RunSums
                 }
                 if (n < 4)
                 {
-                    TVec g4 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 4 * n), ref Unsafe.Add(ref cx, 4 * n), s, h)
+                    TVec g4 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 4 * n), ref Unsafe.Add(ref cx, 4 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 4 * n));
                     if (store)
                     {
@@ -322,7 +323,7 @@ internal static class RunSums
                     }
                     a4 = TW.Add(a4, g4);
                     b4 = TW.Fma(g4, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 4 * n)), m), b4);
-                    TVec g5 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 5 * n), ref Unsafe.Add(ref cx, 5 * n), s, h)
+                    TVec g5 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 5 * n), ref Unsafe.Add(ref cx, 5 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 5 * n));
                     if (store)
                     {
@@ -330,7 +331,7 @@ internal static class RunSums
                     }
                     a5 = TW.Add(a5, g5);
                     b5 = TW.Fma(g5, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 5 * n)), m), b5);
-                    TVec g6 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 6 * n), ref Unsafe.Add(ref cx, 6 * n), s, h)
+                    TVec g6 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 6 * n), ref Unsafe.Add(ref cx, 6 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 6 * n));
                     if (store)
                     {
@@ -338,7 +339,7 @@ internal static class RunSums
                     }
                     a6 = TW.Add(a6, g6);
                     b6 = TW.Fma(g6, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 6 * n)), m), b6);
-                    TVec g7 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 7 * n), ref Unsafe.Add(ref cx, 7 * n), s, h)
+                    TVec g7 = TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 7 * n), ref Unsafe.Add(ref cx, 7 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 7 * n));
                     if (store)
                     {
@@ -354,24 +355,24 @@ internal static class RunSums
                 ref T cx = ref Unsafe.Add(ref runX, length - 16);
                 ref T cdy = ref Unsafe.Add(ref runDy, length - 16);
                 TVec k0 = TW.Load(ref Unsafe.Add(ref mask, 0 * n));
-                TVec g0 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 0 * n), ref Unsafe.Add(ref cx, 0 * n), s, h)
+                TVec g0 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 0 * n), ref Unsafe.Add(ref cx, 0 * n), m, s, h)
                     : TW.Load(ref Unsafe.Add(ref cdy, 0 * n)), k0);
                 a0 = TW.Add(a0, g0);
                 b0 = TW.Fma(g0, TW.And(TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 0 * n)), m), k0), b0);
                 TVec k1 = TW.Load(ref Unsafe.Add(ref mask, 1 * n));
-                TVec g1 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 1 * n), ref Unsafe.Add(ref cx, 1 * n), s, h)
+                TVec g1 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 1 * n), ref Unsafe.Add(ref cx, 1 * n), m, s, h)
                     : TW.Load(ref Unsafe.Add(ref cdy, 1 * n)), k1);
                 a1 = TW.Add(a1, g1);
                 b1 = TW.Fma(g1, TW.And(TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 1 * n)), m), k1), b1);
                 if (n < 8)
                 {
                     TVec k2 = TW.Load(ref Unsafe.Add(ref mask, 2 * n));
-                    TVec g2 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 2 * n), ref Unsafe.Add(ref cx, 2 * n), s, h)
+                    TVec g2 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 2 * n), ref Unsafe.Add(ref cx, 2 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 2 * n)), k2);
                     a2 = TW.Add(a2, g2);
                     b2 = TW.Fma(g2, TW.And(TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 2 * n)), m), k2), b2);
                     TVec k3 = TW.Load(ref Unsafe.Add(ref mask, 3 * n));
-                    TVec g3 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 3 * n), ref Unsafe.Add(ref cx, 3 * n), s, h)
+                    TVec g3 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 3 * n), ref Unsafe.Add(ref cx, 3 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 3 * n)), k3);
                     a3 = TW.Add(a3, g3);
                     b3 = TW.Fma(g3, TW.And(TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 3 * n)), m), k3), b3);
@@ -379,22 +380,22 @@ internal static class RunSums
                 if (n < 4)
                 {
                     TVec k4 = TW.Load(ref Unsafe.Add(ref mask, 4 * n));
-                    TVec g4 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 4 * n), ref Unsafe.Add(ref cx, 4 * n), s, h)
+                    TVec g4 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 4 * n), ref Unsafe.Add(ref cx, 4 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 4 * n)), k4);
                     a4 = TW.Add(a4, g4);
                     b4 = TW.Fma(g4, TW.And(TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 4 * n)), m), k4), b4);
                     TVec k5 = TW.Load(ref Unsafe.Add(ref mask, 5 * n));
-                    TVec g5 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 5 * n), ref Unsafe.Add(ref cx, 5 * n), s, h)
+                    TVec g5 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 5 * n), ref Unsafe.Add(ref cx, 5 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 5 * n)), k5);
                     a5 = TW.Add(a5, g5);
                     b5 = TW.Fma(g5, TW.And(TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 5 * n)), m), k5), b5);
                     TVec k6 = TW.Load(ref Unsafe.Add(ref mask, 6 * n));
-                    TVec g6 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 6 * n), ref Unsafe.Add(ref cx, 6 * n), s, h)
+                    TVec g6 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 6 * n), ref Unsafe.Add(ref cx, 6 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 6 * n)), k6);
                     a6 = TW.Add(a6, g6);
                     b6 = TW.Fma(g6, TW.And(TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 6 * n)), m), k6), b6);
                     TVec k7 = TW.Load(ref Unsafe.Add(ref mask, 7 * n));
-                    TVec g7 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 7 * n), ref Unsafe.Add(ref cx, 7 * n), s, h)
+                    TVec g7 = TW.And(TAct.Relu ? TW.LoadGated(ref Unsafe.Add(ref cdy, 7 * n), ref Unsafe.Add(ref cx, 7 * n), m, s, h)
                         : TW.Load(ref Unsafe.Add(ref cdy, 7 * n)), k7);
                     a7 = TW.Add(a7, g7);
                     b7 = TW.Fma(g7, TW.And(TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 7 * n)), m), k7), b7);
@@ -404,7 +405,7 @@ internal static class RunSums
                     for (nint i = whole; i < length; i++)
                     {
                         T g = Unsafe.Add(ref runDy, i);
-                        if (TAct.Relu && Gated(Unsafe.Add(ref runX, i), scale, shift))
+                        if (TAct.Relu && Gated(Unsafe.Add(ref runX, i), center, scale, shift))
                         {
                             g = default;
                         }
@@ -434,13 +435,16 @@ internal static class RunSums
         return TW.Sum(TW.Add(TW.Add(TW.Add(v0, v4), TW.Add(v2, v6)), TW.Add(TW.Add(v1, v5), TW.Add(v3, v7))));
     }
 
-    /// <summary>Whether ReLU blocks the gradient at <paramref name="x"/>: its forward output fma(x, scale, shift) is &lt;= 0.</summary>
+    /// <summary>
+    /// Whether ReLU blocks the gradient at <paramref name="x"/>: its forward output fma(x − center, scale, shift) is &lt;= 0.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Gated<T>(T x, T scale, T shift)
+    public static bool Gated<T>(T x, T center, T scale, T shift)
         where T : unmanaged
-        => typeof(T) == typeof(float)
-            ? Exact.Fma(Unsafe.As<T, float>(ref x), Unsafe.As<T, float>(ref scale), Unsafe.As<T, float>(ref shift)) <= 0f
-            : Exact.Fma(Unsafe.As<T, double>(ref x), Unsafe.As<T, double>(ref scale), Unsafe.As<T, double>(ref shift)) <= 0d;
+    {
+        T z = Exact.Fma(Scalar.Subtract(x, center), scale, shift);
+        return typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref z) <= 0f : Unsafe.As<T, double>(ref z) <= 0d;
+    }
 
     /// <summary>How many runs, from the first, are shorter than 16 and end less than 16 values into the tensor.</summary>
     private static int ShortRunsAtStart(int runs, nint length, nint stride, nint before)

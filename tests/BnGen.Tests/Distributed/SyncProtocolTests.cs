@@ -52,8 +52,11 @@ public sealed class SyncProtocolTests
         T[] x = SyncData.Input<T>(config, batch, rng), dy = SyncData.Gaussians<T>(x.Length, rng);
         var y = new T[x.Length];
 
+        // Double layers always take the exact third round (see Finish.CancellationLimit); float ones only where it cancels.
+        bool isDouble = typeof(T) == typeof(double);
+        int[] forward = isDouble ? [f + 2, 2 * f, 2 * f] : [f + 2, 2 * f];
         layer.Forward(x, y, batch);
-        Assert.Equal(new[] { f + 2, 2 * f }, group[0].TakeLog());
+        Assert.Equal(forward, group[0].TakeLog());
         layer.Backward(x, dy, y, batch);
         Assert.Equal(new[] { 2 * f }, group[0].TakeLog());
 
@@ -69,7 +72,7 @@ public sealed class SyncProtocolTests
         layer.Training = false;
         layer.Forward(x, y, batch);
         layer.Backward(x, dy, y, batch);
-        Assert.Equal(layer.Tracked ? [] : new[] { f + 2, 2 * f, 2 * f }, group[0].TakeLog());
+        Assert.Equal(layer.Tracked ? [] : [.. forward, 2 * f], group[0].TakeLog());
     }
 
     /// <summary>
@@ -203,7 +206,9 @@ public sealed class SyncProtocolTests
                 layer.Backward(x, dy, dx, far[0]);
             }
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.Equal(layer.Tracked ? 5 * 7 : 5 * 10, counter.Calls - callsBefore);
+            // Per iteration: training forwards 2 (3 for double) + 3 rounds, backwards 1 + 1; untracked evaluation 2 (3) + 1.
+            int extra = typeof(T) == typeof(double) ? 1 : 0;
+            Assert.Equal(layer.Tracked ? 5 * (7 + extra) : 5 * (10 + 2 * extra), counter.Calls - callsBefore);
             if (pass == 1)
             {
                 Assert.Equal(0, allocated);

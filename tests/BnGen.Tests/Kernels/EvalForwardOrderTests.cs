@@ -12,9 +12,9 @@ public partial class EvalOrderNchw5 : INchwLayer<float>, IAffineLayer<float>, IT
 public partial class EvalOrderNchw3Double : INchwLayer<double>, IAffineLayer<double>, ITrackedLayer<double> { }
 
 /// <summary>
-/// The documented evaluation forward, bit for bit: y = fma(x, (T)scale, (T)shift) with scale = γ / sqrt(runningVar + ε)
-/// computed in double and rounded once to T, and shift = β − runningMean · (T)scale (the rounded scale, so that nothing
-/// cancels on data far from zero) computed in double and rounded once, where fma is
+/// The documented evaluation forward, bit for bit: y = fma(x − runningMean, (T)scale, β) — x centred on the running mean
+/// in T, so that nothing cancels on data far from zero — with scale = γ / sqrt(runningVar + ε) computed in double and
+/// rounded once to T, where fma is
 /// <see cref="MathF.FusedMultiplyAdd"/> / <see cref="Math.FusedMultiplyAdd"/> (one rounding, on every machine). Checked
 /// through the public API only (the generated static kernel, the generated instance in evaluation mode, and
 /// <see cref="BatchNormKernels"/>), out of place and in place, over a sweep of shapes that does not follow any
@@ -58,8 +58,7 @@ public class EvalForwardOrderTests
         {
             int c = i / plane % f;
             float scale = (float)(weight[c] * (1d / Math.Sqrt(variance[c] + 1e-5)));
-            double shift = bias[c] - mean[c] * (double)scale;
-            expected[i] = MathF.FusedMultiplyAdd(x[i], scale, (float)shift);
+            expected[i] = MathF.FusedMultiplyAdd(x[i] - mean[c], scale, bias[c]);
         }
 
         var y = new float[count];
@@ -104,8 +103,7 @@ public class EvalForwardOrderTests
         {
             int c = i / plane % f;
             double scale = weight[c] * (1d / Math.Sqrt(variance[c] + 1e-5));
-            double shift = bias[c] - mean[c] * scale;
-            expected[i] = Math.FusedMultiplyAdd(x[i], scale, shift);
+            expected[i] = Math.FusedMultiplyAdd(x[i] - mean[c], scale, bias[c]);
         }
 
         var y = new double[count];
