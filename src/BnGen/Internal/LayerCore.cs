@@ -32,6 +32,10 @@ public sealed class LayerCore<T, TLayer>
     // The all-reduce of the last batch-statistics forward, which its Backward uses too; null when it ran unsynchronized.
     private IAllReduce? _lastSync;
 
+    // Synchronized calls' working memory (pinned), owned by the layer: the all-reduce runs user code between the passes,
+    // which may call other layers on the same thread and must not reuse or replace it (see Scratch).
+    private double[]? _syncScratch;
+
     /// <summary>γ = 1, β = 0, running mean 0, running variance 1, as a fresh PyTorch module.</summary>
     public LayerCore()
     {
@@ -124,7 +128,8 @@ public sealed class LayerCore<T, TLayer>
         if (SyncStatistics is { } sync)
         {
             LayerKernels<T, TLayer>.ForwardTrainingSynced(layer, input, output, shape, Weight, Bias, _savedMean, _savedInvStd,
-                update ? RunningMean : default, update ? RunningVar : default, factor, _maxDegreeOfParallelism, sync, out double n);
+                update ? RunningMean : default, update ? RunningVar : default, factor, _maxDegreeOfParallelism, sync, ref _syncScratch,
+                out double n);
             _lastCount = n;
             _lastSync = sync;
         }
@@ -164,7 +169,7 @@ public sealed class LayerCore<T, TLayer>
         if (_lastMode == 1 && _lastSync is { } sync)
         {
             LayerKernels<T, TLayer>.BackwardTrainingSynced(layer, input, gradOutput, gradInput, shape, Weight, Bias, _savedMean,
-                _savedInvStd, WeightGrad, BiasGrad, _maxDegreeOfParallelism, AccumulateGradients, sync, _lastCount);
+                _savedInvStd, WeightGrad, BiasGrad, _maxDegreeOfParallelism, AccumulateGradients, sync, _lastCount, ref _syncScratch);
         }
         else if (_lastMode == 1)
         {

@@ -15,7 +15,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
     internal static void ForwardTrainingSynced(TLayer layer, ReadOnlySpan<T> input, Span<T> output, TensorShape shape,
         ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<double> savedMean, Span<double> savedInvStd,
         Span<T> runningMean, Span<T> runningVar, double exponentialAverageFactor, int maxDegreeOfParallelism,
-        IAllReduce sync, out double globalCount)
+        IAllReduce sync, ref double[]? scratch, out double globalCount)
     {
         CheckTensor(layer, shape, input.Length, nameof(input));
         CheckTensor(layer, shape, output.Length, nameof(output));
@@ -40,7 +40,9 @@ public static unsafe partial class LayerKernels<T, TLayer>
             job.RunningVar = track ? rv : null;
             job.Factor = exponentialAverageFactor;
             // Mean and InvStd go to scratch until the last reduction has returned; then to the saved statistics.
-            Allocate(ref job, coefficientArrays: rows ? 3 : 0, degree, extraDoubles: 2 + 3L * features, out double* extra);
+            // The layer's own scratch, not the thread's: SumInPlace may run other BnGen calls on this thread.
+            Allocate(ref job, coefficientArrays: rows ? 3 : 0, degree, extraDoubles: 2 + 3L * features, out double* extra,
+                ref scratch);
             double* flags = extra + 2 + 2L * features;
 
             // Round 1: the global count and the pivots.
@@ -128,7 +130,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
     internal static void BackwardTrainingSynced(TLayer layer, ReadOnlySpan<T> input, ReadOnlySpan<T> gradOutput,
         Span<T> gradInput, TensorShape shape, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, ReadOnlySpan<double> savedMean,
         ReadOnlySpan<double> savedInvStd, Span<T> weightGrad, Span<T> biasGrad, int maxDegreeOfParallelism, bool accumulate,
-        IAllReduce sync, double globalCount)
+        IAllReduce sync, double globalCount, ref double[]? scratch)
     {
         CheckTensor(layer, shape, input.Length, nameof(input));
         CheckTensor(layer, shape, gradOutput.Length, nameof(gradOutput));
@@ -153,7 +155,7 @@ public static unsafe partial class LayerKernels<T, TLayer>
             job.BiasGrad = wantBiasGrad ? bg : null;
             job.Accumulate = accumulate;
             job.N = globalCount;
-            Allocate(ref job, coefficientArrays: rows ? 7 : 0, degree, extraDoubles: 2L * features, out double* extra);
+            Allocate(ref job, coefficientArrays: rows ? 7 : 0, degree, extraDoubles: 2L * features, out double* extra, ref scratch);
             if (layer.Activation == BatchNormActivation.ReLU)
             {
                 BackwardSynced<ReluActivation>(ref job, rows, degree, sync, extra);

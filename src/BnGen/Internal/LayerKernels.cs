@@ -345,13 +345,21 @@ public static unsafe partial class LayerKernels<T, TLayer>
     /// per-feature T arrays; then <paramref name="extraDoubles"/> more for the caller (<paramref name="extra"/>).
     /// </summary>
     private static void Allocate(ref Job<T, TLayer> j, int coefficientArrays, int degree, long extraDoubles, out double* extra)
+        => Allocate(ref j, coefficientArrays, degree, extraDoubles, out extra, ref Unsafe.NullRef<double[]?>());
+
+    /// <summary>
+    /// As above, from <paramref name="owned"/> (the layer's own scratch, grown when too small) instead of the thread's when
+    /// it is not a null reference.
+    /// </summary>
+    private static void Allocate(ref Job<T, TLayer> j, int coefficientArrays, int degree, long extraDoubles, out double* extra,
+        ref double[]? owned)
     {
         long features = j.Features;
         bool partials = degree > 1 && j.Blocks > 1;
         bool statistics = j.Mean == null;
         long count = 3 * features + (statistics ? 2 * features : 0) + (partials ? 2L * j.Blocks * features : 0)
             + coefficientArrays * features + extraDoubles;
-        double* scratch = Scratch.Doubles(count);
+        double* scratch = Unsafe.IsNullRef(ref owned) ? Scratch.Doubles(count) : Scratch.Doubles(ref owned, count);
         j.Pivots = scratch;
         j.Sums = scratch + features;
         j.Squares = scratch + 2 * features;

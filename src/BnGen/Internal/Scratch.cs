@@ -16,15 +16,22 @@ internal static unsafe class Scratch
     private static double[]? t_doubles;
 
     /// <summary>At least <paramref name="count"/> doubles of this thread's scratch (contents undefined).</summary>
-    public static double* Doubles(long count)
+    public static double* Doubles(long count) => Doubles(ref t_doubles, count);
+
+    /// <summary>
+    /// At least <paramref name="count"/> doubles of <paramref name="array"/>, which is replaced by a larger pinned array when
+    /// too small (contents undefined). A synchronized layer owns its array: its calls run user code (the all-reduce)
+    /// between passes, and that code may call other layers on the same thread, which must not take this memory from it.
+    /// </summary>
+    public static double* Doubles(ref double[]? array, long count)
     {
-        double[]? array = t_doubles;
-        if (array is null || array.Length < count)
+        double[]? current = array;
+        if (current is null || current.Length < count)
         {
-            long size = Math.Max(count, array is null ? 256 : 2L * array.Length);
-            array = GC.AllocateUninitializedArray<double>((int)Math.Min(size, Array.MaxLength), pinned: true);
-            t_doubles = array;
+            long size = Math.Max(count, current is null ? 256 : 2L * current.Length);
+            current = GC.AllocateUninitializedArray<double>((int)Math.Min(size, Array.MaxLength), pinned: true);
+            array = current;
         }
-        return (double*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        return (double*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(current));
     }
 }
