@@ -45,6 +45,11 @@ internal static unsafe class ForkJoin
         private int _next;
         private int _open;
         private int _active;
+
+        // Helpers queued and not yet started. A call queues only the helpers it misses: those still queued from earlier
+        // calls will help it (or whichever call is open when they start), so however slowly the pool runs them, this
+        // thread never has more than one call's worth in the pool's queue, and the queue never grows (and allocates).
+        private int _queued;
         private Exception? _error;
 
         public void Run(void* job, delegate*<void*, int, void> body, int parts, int helpers)
@@ -54,9 +59,12 @@ internal static unsafe class ForkJoin
             _parts = parts;
             _next = 0;
             _error = null;
-            Volatile.Write(ref _open, 1);
-            for (int i = 0; i < helpers; i++)
+            // Open with a full fence before counting the helpers still queued: one that is counted here has not yet
+            // decremented _queued, so (its decrement being a full fence too) it will find this call open.
+            Interlocked.Exchange(ref _open, 1);
+            for (int queued = Volatile.Read(ref _queued); queued < helpers; queued++)
             {
+                Interlocked.Increment(ref _queued);
                 ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
             }
             Work();
@@ -79,6 +87,7 @@ internal static unsafe class ForkJoin
 
         public void Execute()
         {
+            Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _active);
             try
             {

@@ -94,7 +94,7 @@ public sealed class LayerCore<T, TLayer>
         {
             if (value == 0 || value < -1)
             {
-                ThrowHelper.DegreeOfParallelismInvalid("value", value);
+                ThrowHelper.DegreeOfParallelismInvalid(nameof(MaxDegreeOfParallelism), value);
             }
             _maxDegreeOfParallelism = value;
         }
