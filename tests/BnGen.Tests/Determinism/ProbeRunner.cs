@@ -54,7 +54,7 @@ public static class ProbeRunner
     {
         string probe = ProbePath();
         var runs = new System.Collections.Concurrent.ConcurrentDictionary<string, ProbeRun>();
-        Parallel.ForEach(variants, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) },
+        System.Threading.Tasks.Parallel.ForEach(variants, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) },
             v => runs[v.Variant] = Run(probe, v.Variant, v.Settings, timeout));
         return runs;
     }
