@@ -56,6 +56,7 @@ internal static class ColumnSums
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Statistics<T, TW, TVec>(ref T x, nint rows, nint features, ref double pivots, ref double sums,
         ref double squares)
         where T : unmanaged
@@ -124,6 +125,7 @@ internal static class ColumnSums
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Gradients<T, TAct, TW, TVec>(ref T x, ref T dy, ref T dx, nint rows, nint features, ref double means,
         ref T scales, ref T shifts, ref T factors, ref double sumDy, ref double sumDyXc)
         where T : unmanaged
@@ -142,8 +144,6 @@ internal static class ColumnSums
                 out TVec s4, out TVec s5, out TVec s6, out TVec s7);
             Vectors<T, TW, TVec>(TAct.Relu, ref Unsafe.Add(ref shifts, j), out TVec h0, out TVec h1, out TVec h2, out TVec h3,
                 out TVec h4, out TVec h5, out TVec h6, out TVec h7);
-            Vectors<T, TW, TVec>(store, ref Unsafe.Add(ref factors, j), out TVec f0, out TVec f1, out TVec f2, out TVec f3,
-                out TVec f4, out TVec f5, out TVec f6, out TVec f7);
             TVec a0 = TW.Zero, a1 = TW.Zero, a2 = TW.Zero, a3 = TW.Zero, a4 = TW.Zero, a5 = TW.Zero, a6 = TW.Zero, a7 = TW.Zero;
             TVec b0 = TW.Zero, b1 = TW.Zero, b2 = TW.Zero, b3 = TW.Zero, b4 = TW.Zero, b5 = TW.Zero, b6 = TW.Zero, b7 = TW.Zero;
             for (nint r = 0; r < rows; r++)
@@ -156,7 +156,8 @@ internal static class ColumnSums
                     : TW.Load(ref Unsafe.Add(ref cdy, 0 * n));
                 if (store)
                 {
-                    TW.StoreScaled(g0, f0, ref Unsafe.Add(ref cdx, 0 * n));
+                    RunSums.StoreGradient<T, TAct, TW, TVec>(g0, ref Unsafe.Add(ref cdy, 0 * n),
+                        ref Unsafe.Add(ref factors, j + 0 * n), ref Unsafe.Add(ref cdx, 0 * n));
                 }
                 a0 = TW.Add(a0, g0);
                 b0 = TW.Fma(g0, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 0 * n)), m0), b0);
@@ -164,7 +165,8 @@ internal static class ColumnSums
                     : TW.Load(ref Unsafe.Add(ref cdy, 1 * n));
                 if (store)
                 {
-                    TW.StoreScaled(g1, f1, ref Unsafe.Add(ref cdx, 1 * n));
+                    RunSums.StoreGradient<T, TAct, TW, TVec>(g1, ref Unsafe.Add(ref cdy, 1 * n),
+                        ref Unsafe.Add(ref factors, j + 1 * n), ref Unsafe.Add(ref cdx, 1 * n));
                 }
                 a1 = TW.Add(a1, g1);
                 b1 = TW.Fma(g1, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 1 * n)), m1), b1);
@@ -174,7 +176,8 @@ internal static class ColumnSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 2 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g2, f2, ref Unsafe.Add(ref cdx, 2 * n));
+                        RunSums.StoreGradient<T, TAct, TW, TVec>(g2, ref Unsafe.Add(ref cdy, 2 * n),
+                            ref Unsafe.Add(ref factors, j + 2 * n), ref Unsafe.Add(ref cdx, 2 * n));
                     }
                     a2 = TW.Add(a2, g2);
                     b2 = TW.Fma(g2, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 2 * n)), m2), b2);
@@ -182,7 +185,8 @@ internal static class ColumnSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 3 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g3, f3, ref Unsafe.Add(ref cdx, 3 * n));
+                        RunSums.StoreGradient<T, TAct, TW, TVec>(g3, ref Unsafe.Add(ref cdy, 3 * n),
+                            ref Unsafe.Add(ref factors, j + 3 * n), ref Unsafe.Add(ref cdx, 3 * n));
                     }
                     a3 = TW.Add(a3, g3);
                     b3 = TW.Fma(g3, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 3 * n)), m3), b3);
@@ -193,7 +197,8 @@ internal static class ColumnSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 4 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g4, f4, ref Unsafe.Add(ref cdx, 4 * n));
+                        RunSums.StoreGradient<T, TAct, TW, TVec>(g4, ref Unsafe.Add(ref cdy, 4 * n),
+                            ref Unsafe.Add(ref factors, j + 4 * n), ref Unsafe.Add(ref cdx, 4 * n));
                     }
                     a4 = TW.Add(a4, g4);
                     b4 = TW.Fma(g4, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 4 * n)), m4), b4);
@@ -201,7 +206,8 @@ internal static class ColumnSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 5 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g5, f5, ref Unsafe.Add(ref cdx, 5 * n));
+                        RunSums.StoreGradient<T, TAct, TW, TVec>(g5, ref Unsafe.Add(ref cdy, 5 * n),
+                            ref Unsafe.Add(ref factors, j + 5 * n), ref Unsafe.Add(ref cdx, 5 * n));
                     }
                     a5 = TW.Add(a5, g5);
                     b5 = TW.Fma(g5, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 5 * n)), m5), b5);
@@ -209,7 +215,8 @@ internal static class ColumnSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 6 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g6, f6, ref Unsafe.Add(ref cdx, 6 * n));
+                        RunSums.StoreGradient<T, TAct, TW, TVec>(g6, ref Unsafe.Add(ref cdy, 6 * n),
+                            ref Unsafe.Add(ref factors, j + 6 * n), ref Unsafe.Add(ref cdx, 6 * n));
                     }
                     a6 = TW.Add(a6, g6);
                     b6 = TW.Fma(g6, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 6 * n)), m6), b6);
@@ -217,7 +224,8 @@ internal static class ColumnSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 7 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g7, f7, ref Unsafe.Add(ref cdx, 7 * n));
+                        RunSums.StoreGradient<T, TAct, TW, TVec>(g7, ref Unsafe.Add(ref cdy, 7 * n),
+                            ref Unsafe.Add(ref factors, j + 7 * n), ref Unsafe.Add(ref cdx, 7 * n));
                     }
                     a7 = TW.Add(a7, g7);
                     b7 = TW.Fma(g7, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 7 * n)), m7), b7);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace BnGen.Internal;
 
@@ -7,7 +8,7 @@ namespace BnGen.Internal;
 /// One hardware vector of double accumulators, holding <see cref="Count"/> consecutive lanes of BnGen's sixteen logical
 /// lanes (see <see cref="RunSums"/>): two <see cref="Vector512{T}"/>, four <see cref="Vector256{T}"/> or eight
 /// <see cref="Vector128{T}"/> hold the sixteen. Every operation is lane-wise and rounds as its scalar form does, so the
-/// sums come out the same, bit for bit, whichever width runs them. The JIT keeps such vectors in registers
+/// sums come out the same, bit for bit, whichever width runs them. The JIT keeps such vectors in
 /// register: the width is a marker type and the vectors are plain <c>Vector*&lt;double&gt;</c> locals.
 /// </summary>
 internal interface IDoubles<TVec>
@@ -35,8 +36,18 @@ internal interface IDoubles<TVec>
     static abstract TVec LoadGated<T>(ref T dy, ref T x, TVec center, TVec scale, TVec shift)
         where T : unmanaged;
 
-    /// <summary>Stores <c>dy' · factor</c> in <typeparamref name="T"/> for the <see cref="Count"/> values (dy' exact in double).</summary>
-    static abstract void StoreScaled<T>(TVec dy, TVec factor, ref T destination)
+    /// <summary>
+    /// Stores <c>dy' · factor</c> in <typeparamref name="T"/> for the <see cref="Count"/> values (dy' exact in double), the
+    /// <see cref="Count"/> factors read from <paramref name="factors"/>.
+    /// </summary>
+    static abstract void StoreScaled<T>(TVec dy, ref T factors, ref T destination)
+        where T : unmanaged;
+
+    /// <summary>
+    /// Stores <c>source · factor</c> in <typeparamref name="T"/> for the <see cref="Count"/> values at
+    /// <paramref name="source"/>: the same bits as <see cref="StoreScaled"/> of those values, without narrowing.
+    /// </summary>
+    static abstract void StoreProduct<T>(ref T source, ref T factors, ref T destination)
         where T : unmanaged;
 
     static abstract void Store(TVec value, ref double destination);
@@ -91,16 +102,33 @@ internal struct Doubles512 : IDoubles<Vector512<double>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreScaled<T>(Vector512<double> dy, Vector512<double> factor, ref T destination)
+    public static void StoreScaled<T>(Vector512<double> dy, ref T factors, ref T destination)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
         {
-            Vector256<float> g = Vector512.Narrow(dy, dy).GetLower(), f = Vector512.Narrow(factor, factor).GetLower();
-            (g * f).StoreUnsafe(ref Unsafe.As<T, float>(ref destination));
+            // Exact: dy' holds floats.
+            Vector256<float> g = Avx512F.IsSupported ? Avx512F.ConvertToVector256Single(dy)
+                : Vector512.Narrow(dy, dy).GetLower();
+            (g * Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref factors)))
+                .StoreUnsafe(ref Unsafe.As<T, float>(ref destination));
             return;
         }
-        (dy * factor).StoreUnsafe(ref Unsafe.As<T, double>(ref destination));
+        (dy * Vector512.LoadUnsafe(ref Unsafe.As<T, double>(ref factors))).StoreUnsafe(ref Unsafe.As<T, double>(ref destination));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreProduct<T>(ref T source, ref T factors, ref T destination)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            (Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref source)) * Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref factors)))
+                .StoreUnsafe(ref Unsafe.As<T, float>(ref destination));
+            return;
+        }
+        (Vector512.LoadUnsafe(ref Unsafe.As<T, double>(ref source)) * Vector512.LoadUnsafe(ref Unsafe.As<T, double>(ref factors)))
+            .StoreUnsafe(ref Unsafe.As<T, double>(ref destination));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -164,16 +192,33 @@ internal struct Doubles256 : IDoubles<Vector256<double>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreScaled<T>(Vector256<double> dy, Vector256<double> factor, ref T destination)
+    public static void StoreScaled<T>(Vector256<double> dy, ref T factors, ref T destination)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
         {
-            Vector128<float> g = Vector256.Narrow(dy, dy).GetLower(), f = Vector256.Narrow(factor, factor).GetLower();
-            (g * f).StoreUnsafe(ref Unsafe.As<T, float>(ref destination));
+            // Exact: dy' holds floats.
+            Vector128<float> g = Avx.IsSupported ? Avx.ConvertToVector128Single(dy)
+                : Vector256.Narrow(dy, dy).GetLower();
+            (g * Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref factors)))
+                .StoreUnsafe(ref Unsafe.As<T, float>(ref destination));
             return;
         }
-        (dy * factor).StoreUnsafe(ref Unsafe.As<T, double>(ref destination));
+        (dy * Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref factors))).StoreUnsafe(ref Unsafe.As<T, double>(ref destination));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreProduct<T>(ref T source, ref T factors, ref T destination)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            (Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref source)) * Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref factors)))
+                .StoreUnsafe(ref Unsafe.As<T, float>(ref destination));
+            return;
+        }
+        (Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref source)) * Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref factors)))
+            .StoreUnsafe(ref Unsafe.As<T, double>(ref destination));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -241,17 +286,36 @@ internal struct Doubles128 : IDoubles<Vector128<double>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreScaled<T>(Vector128<double> dy, Vector128<double> factor, ref T destination)
+    public static void StoreScaled<T>(Vector128<double> dy, ref T factors, ref T destination)
         where T : unmanaged
     {
         if (typeof(T) == typeof(float))
         {
+            ref float f = ref Unsafe.As<T, float>(ref factors);
             ref float d = ref Unsafe.As<T, float>(ref destination);
-            d = (float)dy.GetElement(0) * (float)factor.GetElement(0);
-            Unsafe.Add(ref d, 1) = (float)dy.GetElement(1) * (float)factor.GetElement(1);
+            d = (float)dy.GetElement(0) * f;
+            Unsafe.Add(ref d, 1) = (float)dy.GetElement(1) * Unsafe.Add(ref f, 1);
             return;
         }
-        (dy * factor).StoreUnsafe(ref Unsafe.As<T, double>(ref destination));
+        (dy * Vector128.LoadUnsafe(ref Unsafe.As<T, double>(ref factors))).StoreUnsafe(ref Unsafe.As<T, double>(ref destination));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreProduct<T>(ref T source, ref T factors, ref T destination)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            ref float f = ref Unsafe.As<T, float>(ref factors);
+            ref float d = ref Unsafe.As<T, float>(ref destination);
+            ref float x = ref Unsafe.As<T, float>(ref source);
+            float x0 = x, x1 = Unsafe.Add(ref x, 1);
+            d = x0 * f;
+            Unsafe.Add(ref d, 1) = x1 * Unsafe.Add(ref f, 1);
+            return;
+        }
+        (Vector128.LoadUnsafe(ref Unsafe.As<T, double>(ref source)) * Vector128.LoadUnsafe(ref Unsafe.As<T, double>(ref factors)))
+            .StoreUnsafe(ref Unsafe.As<T, double>(ref destination));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -27,6 +27,7 @@ internal struct DxTerms<T>
 internal static class Elementwise
 {
     /// <summary>y = act(fma(x − center, scale, shift)) over <paramref name="length"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Affine<T, TAct>(ref T x, ref T y, nint length, T center, T scale, T shift)
         where T : unmanaged
         where TAct : struct, IActivation
@@ -51,6 +52,7 @@ internal static class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static nint Affine<T, TAct, TVec>(ref T x, ref T y, nint length, T center, T scale, T shift)
         where T : unmanaged
         where TAct : struct, IActivation
@@ -78,6 +80,7 @@ internal static class Elementwise
     /// y[r, j] = act(fma(x[r, j] − centers[j], scales[j], shifts[j])) over <paramref name="rows"/> rows of
     /// <paramref name="length"/> features.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AffineRows<T, TAct>(ref T x, ref T y, nint rows, nint length, ref T centers, ref T scales, ref T shifts)
         where T : unmanaged
         where TAct : struct, IActivation
@@ -100,6 +103,7 @@ internal static class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AffineRows<T, TAct, TVec>(ref T x, ref T y, nint rows, nint length, ref T centers, ref T scales,
         ref T shifts)
         where T : unmanaged
@@ -127,6 +131,7 @@ internal static class Elementwise
     }
 
     /// <summary>The training-mode dx of <see cref="DxTerms{T}"/> over <paramref name="length"/> values of one channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TrainingDx<T, TAct>(ref T x, ref T dy, ref T dx, nint length, in DxTerms<T> k)
         where T : unmanaged
         where TAct : struct, IActivation
@@ -151,6 +156,7 @@ internal static class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static nint TrainingDx<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, in DxTerms<T> k)
         where T : unmanaged
         where TAct : struct, IActivation
@@ -173,6 +179,7 @@ internal static class Elementwise
     }
 
     /// <summary>The training-mode dx over <paramref name="rows"/> rows of <paramref name="length"/> features, per-feature terms.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TrainingDxRows<T, TAct>(ref T x, ref T dy, ref T dx, nint rows, nint length, in DxRows<T> k)
         where T : unmanaged
         where TAct : struct, IActivation
@@ -195,6 +202,7 @@ internal static class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TrainingDxRows<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint rows, nint length, in DxRows<T> k)
         where T : unmanaged
         where TAct : struct, IActivation
@@ -228,6 +236,7 @@ internal static class Elementwise
     }
 
     /// <summary>dx = dy' · factor over <paramref name="length"/> values (the evaluation-mode backward without sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void EvalDx<T, TAct>(ref T x, ref T dy, ref T dx, nint length, T factor, T center, T scale, T shift)
         where T : unmanaged
         where TAct : struct, IActivation
@@ -256,6 +265,7 @@ internal static class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static nint EvalDx<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint length, T factor, T center, T scale, T shift)
         where T : unmanaged
         where TAct : struct, IActivation
@@ -276,6 +286,7 @@ internal static class Elementwise
     }
 
     /// <summary>dx[r, j] = dy'[r, j] · factors[j] over <paramref name="rows"/> rows of <paramref name="length"/> features.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void EvalDxRows<T, TAct>(ref T x, ref T dy, ref T dx, nint rows, nint length, ref T factors, ref T centers,
         ref T scales, ref T shifts)
         where T : unmanaged
@@ -299,6 +310,7 @@ internal static class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EvalDxRows<T, TAct, TVec>(ref T x, ref T dy, ref T dx, nint rows, nint length, ref T factors,
         ref T centers, ref T scales, ref T shifts)
         where T : unmanaged

@@ -82,6 +82,7 @@ internal static class RunSums
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Statistics<T, TW, TVec>(ref T x, int runs, nint length, nint stride, nint before, double pivot,
         out double sum, out double squares)
         where T : unmanaged
@@ -117,6 +118,7 @@ internal static class RunSums
     /// last chunk lies in memory the caller may read (16 values end at the run's end). No calls: the accumulators stay
     /// in registers.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StatisticsLanes<T, TW, TVec>(ref T x, int runs, nint length, nint stride, double pivot, ref double sums,
         ref double squares)
         where T : unmanaged
@@ -206,6 +208,7 @@ internal static class RunSums
         Store<TW, TVec>(ref squares, b0, b1, b2, b3, b4, b5, b6, b7);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Gradients<T, TAct, TW, TVec>(ref T x, ref T dy, ref T dx, int runs, nint length, nint stride,
         nint before, double mean, T scale, T shift, T factor, out double sumDy, out double sumDyXc)
         where T : unmanaged
@@ -250,6 +253,7 @@ internal static class RunSums
     }
 
     /// <summary>Adds the runs' Σ dy' and Σ dy' · (x − mean) to the lanes at <paramref name="sums"/> and <paramref name="products"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GradientLanes<T, TAct, TW, TVec>(ref T x, ref T dy, ref T dx, int runs, nint length, nint stride,
         double mean, T scale, T shift, T factor, ref double sums, ref double products)
         where T : unmanaged
@@ -260,7 +264,10 @@ internal static class RunSums
         int n = TW.Count;
         bool store = !Unsafe.IsNullRef(ref dx);
         TVec m = TW.Create(mean), s = TW.Create(Scalar.ToDouble(scale)), h = TW.Create(Scalar.ToDouble(shift));
-        TVec f = TW.Create(Scalar.ToDouble(factor));
+        // The factor in every lane, for the vector stores of dx.
+        Span<T> factorLanes = stackalloc T[16];
+        factorLanes.Fill(factor);
+        ref T factors = ref factorLanes[0];
         T center = Scalar.FromDouble<T>(mean);
         Lanes<TW, TVec>(ref sums, out TVec a0, out TVec a1, out TVec a2, out TVec a3, out TVec a4, out TVec a5, out TVec a6, out TVec a7);
         Lanes<TW, TVec>(ref products, out TVec b0, out TVec b1, out TVec b2, out TVec b3, out TVec b4, out TVec b5, out TVec b6, out TVec b7);
@@ -282,7 +289,8 @@ internal static class RunSums
                     : TW.Load(ref Unsafe.Add(ref cdy, 0 * n));
                 if (store)
                 {
-                    TW.StoreScaled(g0, f, ref Unsafe.Add(ref cdx, 0 * n));
+                    StoreGradient<T, TAct, TW, TVec>(g0, ref Unsafe.Add(ref cdy, 0 * n),
+                        ref Unsafe.Add(ref factors, 0 * n), ref Unsafe.Add(ref cdx, 0 * n));
                 }
                 a0 = TW.Add(a0, g0);
                 b0 = TW.Fma(g0, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 0 * n)), m), b0);
@@ -290,7 +298,8 @@ internal static class RunSums
                     : TW.Load(ref Unsafe.Add(ref cdy, 1 * n));
                 if (store)
                 {
-                    TW.StoreScaled(g1, f, ref Unsafe.Add(ref cdx, 1 * n));
+                    StoreGradient<T, TAct, TW, TVec>(g1, ref Unsafe.Add(ref cdy, 1 * n),
+                        ref Unsafe.Add(ref factors, 1 * n), ref Unsafe.Add(ref cdx, 1 * n));
                 }
                 a1 = TW.Add(a1, g1);
                 b1 = TW.Fma(g1, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 1 * n)), m), b1);
@@ -300,7 +309,8 @@ internal static class RunSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 2 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g2, f, ref Unsafe.Add(ref cdx, 2 * n));
+                        StoreGradient<T, TAct, TW, TVec>(g2, ref Unsafe.Add(ref cdy, 2 * n),
+                            ref Unsafe.Add(ref factors, 2 * n), ref Unsafe.Add(ref cdx, 2 * n));
                     }
                     a2 = TW.Add(a2, g2);
                     b2 = TW.Fma(g2, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 2 * n)), m), b2);
@@ -308,7 +318,8 @@ internal static class RunSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 3 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g3, f, ref Unsafe.Add(ref cdx, 3 * n));
+                        StoreGradient<T, TAct, TW, TVec>(g3, ref Unsafe.Add(ref cdy, 3 * n),
+                            ref Unsafe.Add(ref factors, 3 * n), ref Unsafe.Add(ref cdx, 3 * n));
                     }
                     a3 = TW.Add(a3, g3);
                     b3 = TW.Fma(g3, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 3 * n)), m), b3);
@@ -319,7 +330,8 @@ internal static class RunSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 4 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g4, f, ref Unsafe.Add(ref cdx, 4 * n));
+                        StoreGradient<T, TAct, TW, TVec>(g4, ref Unsafe.Add(ref cdy, 4 * n),
+                            ref Unsafe.Add(ref factors, 4 * n), ref Unsafe.Add(ref cdx, 4 * n));
                     }
                     a4 = TW.Add(a4, g4);
                     b4 = TW.Fma(g4, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 4 * n)), m), b4);
@@ -327,7 +339,8 @@ internal static class RunSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 5 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g5, f, ref Unsafe.Add(ref cdx, 5 * n));
+                        StoreGradient<T, TAct, TW, TVec>(g5, ref Unsafe.Add(ref cdy, 5 * n),
+                            ref Unsafe.Add(ref factors, 5 * n), ref Unsafe.Add(ref cdx, 5 * n));
                     }
                     a5 = TW.Add(a5, g5);
                     b5 = TW.Fma(g5, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 5 * n)), m), b5);
@@ -335,7 +348,8 @@ internal static class RunSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 6 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g6, f, ref Unsafe.Add(ref cdx, 6 * n));
+                        StoreGradient<T, TAct, TW, TVec>(g6, ref Unsafe.Add(ref cdy, 6 * n),
+                            ref Unsafe.Add(ref factors, 6 * n), ref Unsafe.Add(ref cdx, 6 * n));
                     }
                     a6 = TW.Add(a6, g6);
                     b6 = TW.Fma(g6, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 6 * n)), m), b6);
@@ -343,7 +357,8 @@ internal static class RunSums
                         : TW.Load(ref Unsafe.Add(ref cdy, 7 * n));
                     if (store)
                     {
-                        TW.StoreScaled(g7, f, ref Unsafe.Add(ref cdx, 7 * n));
+                        StoreGradient<T, TAct, TW, TVec>(g7, ref Unsafe.Add(ref cdy, 7 * n),
+                            ref Unsafe.Add(ref factors, 7 * n), ref Unsafe.Add(ref cdx, 7 * n));
                     }
                     a7 = TW.Add(a7, g7);
                     b7 = TW.Fma(g7, TW.Subtract(TW.Load(ref Unsafe.Add(ref cx, 7 * n)), m), b7);
@@ -416,6 +431,27 @@ internal static class RunSums
         }
         Store<TW, TVec>(ref sums, a0, a1, a2, a3, a4, a5, a6, a7);
         Store<TW, TVec>(ref products, b0, b1, b2, b3, b4, b5, b6, b7);
+    }
+
+    /// <summary>
+    /// dx = dy' · factor for one vector's <see cref="IDoubles{TVec}.Count"/> values: with ReLU the gated dy' narrowed back
+    /// (exact), otherwise straight from dy in T (the same bits, without the conversion).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreGradient<T, TAct, TW, TVec>(TVec gated, ref T dy, ref T factors, ref T dx)
+        where T : unmanaged
+        where TAct : struct, IActivation
+        where TW : struct, IDoubles<TVec>
+        where TVec : struct
+    {
+        if (TAct.Relu)
+        {
+            TW.StoreScaled(gated, ref factors, ref dx);
+        }
+        else
+        {
+            TW.StoreProduct(ref dy, ref factors, ref dx);
+        }
     }
 
     /// <summary>The sixteen lanes, held in 16 / Count vectors, summed by the halving tree.</summary>

@@ -7,16 +7,16 @@ using Xunit;
 namespace BnGen.Tests.Activation;
 
 /// <summary>
-/// Inputs built to land exactly on ReLU's kink, z = fma(x, scale, shift) = 0, and the other edges of PyTorch's ReLU:
+/// Inputs built to land exactly on ReLU's kink, z = fma(x − center, scale, shift) = 0, and the other edges of PyTorch's ReLU:
 /// there the output is +0 and the gradient is blocked (PyTorch's <c>threshold_backward</c> passes dy only where the
 /// output is &gt; 0); z = −0 also gives +0 and a blocked gradient; NaN passes through the forward and lets dy through.
 /// <para>
-/// The construction (documented semantics: scale = (T)(γ · invStd), shift = (T)(β − mean · scale)): each channel's
-/// values are pairs symmetric about m = 2 (short dyadics, so every sum is exact and the batch mean is 2 exactly) plus
-/// a value x* ∈ {0, 1, 4} and its mirror 4 − x*. With a random γ, scale s = (T)(γ · invStd) is known from the batch's
-/// invStd; β = (2 − x*) · s ∈ {2s, s, −2s} is then exact in T, so shift = β − 2s = −x* · s exactly and z(x*) = fma(x*, s,
-/// −x* · s) = 0 exactly. Without affine parameters (γ = 1, β = 0) x* = 2: shift = −2s. Evaluation mode does the same
-/// with running mean 2. The plain twin's output, z itself, shows the values really are on the kink (±0), not merely
+/// The construction (documented semantics: center = (T)mean, scale = (T)(γ · invStd), shift = (T)(β − (mean − center) ·
+/// scale)): each channel's values are pairs symmetric about m = 2 (short dyadics, so every sum is exact and the batch
+/// mean is 2 exactly, so center = 2 and shift = β) plus a value x* ∈ {0, 1, 4} and its mirror 4 − x*. With a random γ,
+/// scale s = (T)(γ · invStd) is known from the batch's invStd; β = (2 − x*) · s ∈ {2s, s, −2s} is then exact in T, so
+/// z(x*) = fma(x* − 2, s, (2 − x*) · s) = 0 exactly. Without affine parameters (γ = 1, β = 0) x* = 2: z = fma(0, s, 0).
+/// Evaluation mode does the same with running mean 2. The plain twin's output, z itself, shows the values really are on the kink (±0), not merely
 /// below it.
 /// </para>
 /// </summary>

@@ -122,8 +122,8 @@ public class MaskAgreementTests
     }
 
     /// <summary>
-    /// Moves a quarter of x to the T values nearest −shift/scale of its channel and a few ulps around it, with scale and
-    /// shift as the layer computes them: (T)(γ·invStd) and (T)(β − mean·scale). Batch statistics move with x, so the
+    /// Moves a quarter of x to the T values nearest center − shift/scale of its channel and a few ulps around it, with
+    /// center, scale and shift as the layer computes them: (T)mean, (T)(γ·invStd) and (T)(β − (mean − center)·scale). Batch statistics move with x, so the
     /// move is repeated on the new statistics until nothing moves (a fixed point: the values sit exactly where they were
     /// aimed for the statistics they produce) or for 60 rounds. Returns the channels' scales of the last round.
     /// </summary>
@@ -156,13 +156,16 @@ public class MaskAgreementTests
             {
                 int i = chosen[k], c = Layouts.Channel(config.Layout, f, d, i);
                 double gamma = config.Affine ? Num.ToDouble(layer.Weight![c]) : 1, beta = config.Affine ? Num.ToDouble(layer.Bias![c]) : 0;
+                // The layer's forward: z = fma(x − center, scale, shift), center = (T)mean,
+                // shift = (T)(β − (mean − center) · scale); z = 0 at x = center − shift / scale.
+                double center = Num.ToDouble(Num.FromDouble<T>(mean[c]));
                 double scale = Num.ToDouble(Num.FromDouble<T>(gamma * invStd[c]));
-                double shift = Num.ToDouble(Num.FromDouble<T>(beta - mean[c] * scale));
+                double shift = Num.ToDouble(Num.FromDouble<T>(beta - (mean[c] - center) * scale));
                 if (scale == 0)
                 {
                     continue;
                 }
-                T target = Step(Num.FromDouble<T>(-shift / scale), steps[k]);
+                T target = Step(Num.FromDouble<T>(center - shift / scale), steps[k]);
                 moved |= Num.ToDouble(target) != Num.ToDouble(x[i]);
                 x[i] = target;
                 scales[c] = scale;
