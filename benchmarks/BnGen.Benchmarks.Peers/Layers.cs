@@ -26,5 +26,5 @@ public sealed partial class Nchw16Float { }
 [BatchNormLayer(3, BatchNormLayout.NCHW)]
 public sealed partial class Nchw3Float { }
 
-// The NHWC shapes (Shapes.cs) need this layer; BNG0003 rejects the layout until the emitter writes NHWC layers.
-// [BatchNormLayer(64, BatchNormLayout.NHWC)] public sealed partial class Nhwc64Float { }
+// The NHWC shapes (Shapes.cs).
+[BatchNormLayer(64, BatchNormLayout.NHWC)] public sealed partial class Nhwc64Float { }

@@ -20,9 +20,8 @@ public sealed record Shape(string Name, BatchNormLayout Layout, int Batch, int F
         Nchw(4, 256, 14, 14, typeof(Nchw256Float)),
         Nchw(64, 16, 8, 8, typeof(Nchw16Float)),
         Nchw(1, 3, 224, 224, typeof(Nchw3Float)),
-        // With the NHWC emitter (and the Nhwc64Float declaration in Layers.cs):
-        // Nhwc(8, 28, 28, 64, typeof(Nhwc64Float)),
-        // Nhwc(32, 56, 56, 64, typeof(Nhwc64Float)),
+        Nhwc(8, 28, 28, 64, typeof(Nhwc64Float)),
+        Nhwc(32, 56, 56, 64, typeof(Nhwc64Float)),
     };
 
     public static Shape Nc(int batch, int features, Type layer)

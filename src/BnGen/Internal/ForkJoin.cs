@@ -46,10 +46,12 @@ internal static unsafe class ForkJoin
         private int _open;
         private int _active;
 
-        // Helpers queued and not yet started. A call queues only the helpers it misses: those still queued from earlier
-        // calls will help it (or whichever call is open when they start), so however slowly the pool runs them, this
-        // thread never has more than one call's worth in the pool's queue, and the queue never grows (and allocates).
+        // Helpers queued and not yet started, and helpers that finished a call and linger for the next one. A call
+        // queues only the helpers it misses: those still queued from earlier calls, and those lingering, will help it
+        // (or whichever call is open when they start), so however slowly the pool runs them, this thread never has more
+        // than one call's worth in the pool's queue, and the queue never grows (and allocates).
         private int _queued;
+        private int _lingering;
         private Exception? _error;
 
         public void Run(void* job, delegate*<void*, int, void> body, int parts, int helpers)
@@ -62,7 +64,7 @@ internal static unsafe class ForkJoin
             // Open with a full fence before counting the helpers still queued: one that is counted here has not yet
             // decremented _queued, so (its decrement being a full fence too) it will find this call open.
             Interlocked.Exchange(ref _open, 1);
-            for (int queued = Volatile.Read(ref _queued); queued < helpers; queued++)
+            for (int queued = Volatile.Read(ref _queued) + Volatile.Read(ref _lingering); queued < helpers; queued++)
             {
                 Interlocked.Increment(ref _queued);
                 ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
@@ -85,20 +87,60 @@ internal static unsafe class ForkJoin
             }
         }
 
+        /// <summary>
+        /// How long a helper waits for this thread's next call before it returns to the pool. A pool thread that has gone
+        /// to sleep takes tens of microseconds or more to wake (more on a virtual machine), as long as a whole pass over
+        /// a mid-sized tensor: without the wait the second core would rarely join the passes of one call (statistics,
+        /// then normalize) or of a training step. The wait spins on one flag, at most this long after each call.
+        /// </summary>
+        private static readonly long LingerTicks = System.Diagnostics.Stopwatch.Frequency / 5000;   // 200 µs
+
         public void Execute()
         {
+            Interlocked.Increment(ref _lingering);
             Interlocked.Decrement(ref _queued);
-            Interlocked.Increment(ref _active);
-            try
+            while (true)
             {
-                if (Volatile.Read(ref _open) == 1)
+                Interlocked.Increment(ref _active);
+                try
                 {
-                    Work();
+                    if (Volatile.Read(ref _open) == 1)
+                    {
+                        Work();
+                    }
                 }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _active);
+                finally
+                {
+                    Interlocked.Decrement(ref _active);
+                }
+                // Linger: wait for the call after this one (or for the rest of this one, if it is still open). Counted in
+                // _lingering, so that Run queues no helper for it.
+                long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + LingerTicks;
+                while (Volatile.Read(ref _open) == 0 || Volatile.Read(ref _next) >= Volatile.Read(ref _parts))
+                {
+                    if (System.Diagnostics.Stopwatch.GetTimestamp() > deadline)
+                    {
+                        Interlocked.Decrement(ref _lingering);
+                        // A call that opened while this helper left counted it: help once more if one is open.
+                        if (Volatile.Read(ref _open) == 1)
+                        {
+                            Interlocked.Increment(ref _active);
+                            try
+                            {
+                                if (Volatile.Read(ref _open) == 1)
+                                {
+                                    Work();
+                                }
+                            }
+                            finally
+                            {
+                                Interlocked.Decrement(ref _active);
+                            }
+                        }
+                        return;
+                    }
+                    Thread.SpinWait(20);
+                }
             }
         }
 

@@ -167,9 +167,10 @@ public class AllocationTests(ITestOutputHelper output)
     [Fact]
     public void Calls_below_the_threshold_queue_no_work_for_the_pool()
     {
-        // Above the threshold a degree-2 call has a helper for its parallel passes (queued anew once the last one has
-        // started, which the loop waits for); below it, none: the calling thread does everything. Counted through the
-        // pool's own counters (queued or completed work items), which other threads could only raise.
+        // Above the threshold a degree-2 call has a helper for its parallel passes (queued when none is queued or
+        // lingering after the previous call: a helper waits about 200 µs for the next call before it returns to the
+        // pool, so back-to-back calls share one); below it, none: the calling thread does everything. Counted through
+        // the pool's own counters (queued or completed work items), which other threads could only raise.
         TestLayer<float> layer = Families.Float["K"].Layer(BatchNormLayout.NHWC);
         layer.MaxDegreeOfParallelism = 2;
         Dims small = ParallelShapes.Near(BatchNormLayout.NHWC, 64, ParallelShapes.Threshold - 1, up: false);
@@ -199,6 +200,6 @@ public class AllocationTests(ITestOutputHelper output)
         long belowItems = Count(small), aboveItems = Count(large);
         output.WriteLine($"pool work items: {belowItems} for 200 calls below the threshold, {aboveItems} for 200 above");
         Assert.True(belowItems < 20, $"{belowItems} pool work items for 200 calls below the threshold");
-        Assert.True(aboveItems >= 200, $"only {aboveItems} pool work items for 200 parallel calls above the threshold");
+        Assert.True(aboveItems >= 1, $"no pool work item for 200 parallel calls above the threshold");
     }
 }
