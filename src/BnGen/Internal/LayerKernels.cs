@@ -19,8 +19,13 @@ public static unsafe partial class LayerKernels<T, TLayer>
     where T : unmanaged
     where TLayer : unmanaged, ILayerConstants
 {
-    /// <summary>Tensors smaller than this (values) always run on the calling thread: helpers would cost more than they save.</summary>
-    internal const long ParallelThreshold = 1L << 16;
+    /// <summary>
+    /// Tensors smaller than this (values: 2^20, 4 MiB of floats) always run on the calling thread. Measured on the 2-core
+    /// development VM (docs/benchmarks.md): at 65,536 to 401,408 values a second thread gained 0.26× to 1.87× depending
+    /// on the operation and shape — often a loss, since a pass over such a tensor takes about as long as waking a pool
+    /// thread there; at 6.4 million values it gained 1.26× to 1.61× in every operation.
+    /// </summary>
+    internal const long ParallelThreshold = 1L << 20;
 
     /// <summary>Training-mode forward: batch statistics, saved in double; the running statistics move when given.</summary>
     public static void ForwardTraining(TLayer layer, ReadOnlySpan<T> input, Span<T> output, TensorShape shape,

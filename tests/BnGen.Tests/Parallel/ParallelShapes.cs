@@ -12,10 +12,10 @@ public static class ParallelShapes
 {
     /// <summary>
     /// <c>LayerKernels&lt;,&gt;.ParallelThreshold</c>, which is internal to BnGen (the test project has no
-    /// InternalsVisibleTo): the documented 65,536 values, hard-coded here and checked against the constant by reflection
+    /// InternalsVisibleTo): the documented 1,048,576 values, hard-coded here and checked against the constant by reflection
     /// (<see cref="ThresholdTests"/>).
     /// </summary>
-    public const long Threshold = 65_536;
+    public const long Threshold = 1_048_576;
 
     /// <summary>The degrees compared with 1: two and three threads (three is more than this machine's cores) and all cores.</summary>
     public static readonly int[] Degrees = [2, 3, -1];
@@ -44,7 +44,7 @@ public static class ParallelShapes
 
     /// <summary>
     /// The shapes every layer kind is run on: well below the threshold, just below it, and above it (several row blocks
-    /// for NHWC and NC, every channel a part for NCHW and NCL); exactly at it where the feature count divides 65,536.
+    /// for NHWC and NC, every channel a part for NCHW and NCL); exactly at it where the feature count divides the threshold.
     /// </summary>
     public static IEnumerable<Dims> For(BatchNormLayout layout, int features)
     {
