@@ -214,14 +214,35 @@ public sealed class Nchw5DoubleCase(string name, int batch, int height, int widt
         => Nchw5Double.BackwardInference(X, Dy, Dx, Batch, Height, Width, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
 }
 
-/// <summary>The shapes of issue 4: float everywhere, double for NC 32×64 and NCHW 8×64×28×28.</summary>
+/// <summary>
+/// NHWC (channels last): in memory an NC tensor of batch · height · width rows, so the naive, generic and tensor
+/// contenders and the checks run it as NC with that many rows (the same numbers); the generated layer gets its own
+/// NHWC dimensions.
+/// </summary>
+public sealed class Nhwc64FloatCase(string name, int batch, int height, int width)
+    : Case<float>(name, batch * height * width, Nhwc64Float.Features, 1, 1, false)
+{
+    public override void GeneratedTrainingForward()
+        => Nhwc64Float.ForwardTraining(X, Y, batch, height, width, Weight, Bias, SavedMean, SavedInvStd, RunningMean, RunningVar, Factor);
+
+    public override void GeneratedEvalForward()
+        => Nhwc64Float.ForwardInference(X, Y, batch, height, width, Weight, Bias, RunningMean, RunningVar);
+
+    public override void GeneratedTrainingBackward()
+        => Nhwc64Float.BackwardTraining(X, Dy, Dx, batch, height, width, Weight, SavedMean, SavedInvStd, WeightGrad, BiasGrad);
+
+    public override void GeneratedEvalBackward()
+        => Nhwc64Float.BackwardInference(X, Dy, Dx, batch, height, width, Weight, RunningMean, RunningVar, WeightGrad, BiasGrad);
+}
+
+/// <summary>The shapes of issue 4 (float everywhere, double for NC 32×64 and NCHW 8×64×28×28) and issue 11's NHWC shapes.</summary>
 public static class Cases
 {
     public static readonly string[] Names =
     {
         "NC 32x64 f32", "NC 256x1024 f32", "NC 8x17 f32", "NC 32x64 f64",
         "NCHW 8x64x28x28 f32", "NCHW 32x64x56x56 f32", "NCHW 4x256x14x14 f32", "NCHW 64x16x8x8 f32",
-        "NCHW 1x3x224x224 f32", "NCHW 8x64x28x28 f64",
+        "NCHW 1x3x224x224 f32", "NCHW 8x64x28x28 f64", "NHWC 8x28x28x64 f32", "NHWC 32x56x56x64 f32",
     };
 
     /// <summary>Checked by the smoke run only: other options, ragged feature counts, planes shorter than a vector.</summary>
@@ -247,6 +268,8 @@ public static class Cases
         "NCHW 64x16x8x8 f32" => new Nchw16FloatCase(name, 64, 8, 8),
         "NCHW 1x3x224x224 f32" => new Nchw3FloatCase(name, 1, 224, 224),
         "NCHW 8x64x28x28 f64" => new Nchw64DoubleCase(name, 8, 28, 28),
+        "NHWC 8x28x28x64 f32" => new Nhwc64FloatCase(name, 8, 28, 28),
+        "NHWC 32x56x56x64 f32" => new Nhwc64FloatCase(name, 32, 56, 56),
         _ => throw new ArgumentException($"Unknown shape '{name}'.", nameof(name)),
     };
 }

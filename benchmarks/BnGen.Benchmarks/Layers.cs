@@ -32,6 +32,9 @@ public sealed partial class Nchw3Float { }
 [BatchNormLayer(64, BatchNormLayout.NCHW, ElementType = typeof(double))]
 public sealed partial class Nchw64Double { }
 
+[BatchNormLayer(64, BatchNormLayout.NHWC)]
+public sealed partial class Nhwc64Float { }
+
 // Checked by the smoke run only (not timed): other options, ragged feature counts and planes shorter than a vector.
 
 [BatchNormLayer(5, Affine = false)]
