@@ -101,18 +101,7 @@ internal static unsafe class ForkJoin
             Interlocked.Decrement(ref _queued);
             while (true)
             {
-                Interlocked.Increment(ref _active);
-                try
-                {
-                    if (Volatile.Read(ref _open) == 1)
-                    {
-                        Work();
-                    }
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _active);
-                }
+                Help();
                 // Linger: wait for the call after this one (or for the rest of this one, if it is still open). Counted in
                 // _lingering, so that Run queues no helper for it.
                 long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + LingerTicks;
@@ -122,25 +111,28 @@ internal static unsafe class ForkJoin
                     {
                         Interlocked.Decrement(ref _lingering);
                         // A call that opened while this helper left counted it: help once more if one is open.
-                        if (Volatile.Read(ref _open) == 1)
-                        {
-                            Interlocked.Increment(ref _active);
-                            try
-                            {
-                                if (Volatile.Read(ref _open) == 1)
-                                {
-                                    Work();
-                                }
-                            }
-                            finally
-                            {
-                                Interlocked.Decrement(ref _active);
-                            }
-                        }
+                        Help();
                         return;
                     }
                     Thread.SpinWait(20);
                 }
+            }
+        }
+
+        /// <summary>Takes parts of the open call, if one is open, counted in <c>_active</c> so that its caller waits for them.</summary>
+        private void Help()
+        {
+            Interlocked.Increment(ref _active);
+            try
+            {
+                if (Volatile.Read(ref _open) == 1)
+                {
+                    Work();
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _active);
             }
         }
 
