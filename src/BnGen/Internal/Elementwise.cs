@@ -354,7 +354,7 @@ internal static class Elementwise
         where TAct : struct, IActivation
     {
         T xc = Scalar.Subtract(x, mean);
-        if (TAct.Relu && Exact.Fma(xc, scale, shift) is var z && Scalar.ToDouble(z) <= 0d)
+        if (TAct.Relu && RunSums.GatedCentered(xc, scale, shift))
         {
             dy = default;
         }

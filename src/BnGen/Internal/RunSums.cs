@@ -477,8 +477,14 @@ internal static class RunSums
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Gated<T>(T x, T center, T scale, T shift)
         where T : unmanaged
+        => GatedCentered(Scalar.Subtract(x, center), scale, shift);
+
+    /// <summary><see cref="Gated{T}"/> of a value already centred: fma(xc, scale, shift) &lt;= 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool GatedCentered<T>(T xc, T scale, T shift)
+        where T : unmanaged
     {
-        T z = Exact.Fma(Scalar.Subtract(x, center), scale, shift);
+        T z = Exact.Fma(xc, scale, shift);
         return typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref z) <= 0f : Unsafe.As<T, double>(ref z) <= 0d;
     }
 
