@@ -111,11 +111,35 @@ internal static class Elementwise
         where TVec : struct, IVec<TVec, T>
     {
         nint count = TVec.Count, whole = TVec.Count == 1 ? 0 : length - length % count;
+        nint first = CoefficientsInRegisters(rows, length, count) ? Strips(whole, 4 * count) : 0;
+        for (nint j = 0; j < first; j += 4 * count)
+        {
+            // Four vectors of columns, their coefficients held in registers down every row (same operations per value).
+            TVec c0 = TVec.Load(ref Unsafe.Add(ref centers, j)), c1 = TVec.Load(ref Unsafe.Add(ref centers, j + count));
+            TVec c2 = TVec.Load(ref Unsafe.Add(ref centers, j + 2 * count)), c3 = TVec.Load(ref Unsafe.Add(ref centers, j + 3 * count));
+            TVec s0 = TVec.Load(ref Unsafe.Add(ref scales, j)), s1 = TVec.Load(ref Unsafe.Add(ref scales, j + count));
+            TVec s2 = TVec.Load(ref Unsafe.Add(ref scales, j + 2 * count)), s3 = TVec.Load(ref Unsafe.Add(ref scales, j + 3 * count));
+            TVec h0 = TVec.Load(ref Unsafe.Add(ref shifts, j)), h1 = TVec.Load(ref Unsafe.Add(ref shifts, j + count));
+            TVec h2 = TVec.Load(ref Unsafe.Add(ref shifts, j + 2 * count)), h3 = TVec.Load(ref Unsafe.Add(ref shifts, j + 3 * count));
+            for (nint r = 0; r < rows; r++)
+            {
+                ref T xr = ref Unsafe.Add(ref x, r * length + j);
+                ref T yr = ref Unsafe.Add(ref y, r * length + j);
+                TVec z0 = TVec.Fma(TVec.Load(ref xr) - c0, s0, h0);
+                TVec z1 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, count)) - c1, s1, h1);
+                TVec z2 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, 2 * count)) - c2, s2, h2);
+                TVec z3 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, 3 * count)) - c3, s3, h3);
+                TVec.Store(TAct.Relu ? TVec.Relu(z0) : z0, ref yr);
+                TVec.Store(TAct.Relu ? TVec.Relu(z1) : z1, ref Unsafe.Add(ref yr, count));
+                TVec.Store(TAct.Relu ? TVec.Relu(z2) : z2, ref Unsafe.Add(ref yr, 2 * count));
+                TVec.Store(TAct.Relu ? TVec.Relu(z3) : z3, ref Unsafe.Add(ref yr, 3 * count));
+            }
+        }
         for (nint r = 0; r < rows; r++)
         {
             ref T xr = ref Unsafe.Add(ref x, r * length);
             ref T yr = ref Unsafe.Add(ref y, r * length);
-            for (nint i = 0; i < whole; i += count)
+            for (nint i = first; i < whole; i += count)
             {
                 TVec xc = TVec.Load(ref Unsafe.Add(ref xr, i)) - TVec.Load(ref Unsafe.Add(ref centers, i));
                 TVec z = TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref scales, i)), TVec.Load(ref Unsafe.Add(ref shifts, i)));
@@ -209,21 +233,41 @@ internal static class Elementwise
         where TVec : struct, IVec<TVec, T>
     {
         nint count = TVec.Count, whole = TVec.Count == 1 ? 0 : length - length % count;
+        nint first = CoefficientsInRegisters(rows, length, count) ? Strips(whole, 2 * count) : 0;
+        for (nint j = 0; j < first; j += 2 * count)
+        {
+            // Two vectors of columns, their terms held in registers down every row (same operations per value).
+            nint j1 = j + count;
+            TVec m0 = TVec.Load(ref Unsafe.Add(ref k.Mean, j)), m1 = TVec.Load(ref Unsafe.Add(ref k.Mean, j1));
+            TVec o0 = TVec.Load(ref Unsafe.Add(ref k.Offset, j)), o1 = TVec.Load(ref Unsafe.Add(ref k.Offset, j1));
+            TVec n0 = TVec.Load(ref Unsafe.Add(ref k.NegK, j)), n1 = TVec.Load(ref Unsafe.Add(ref k.NegK, j1));
+            TVec f0 = TVec.Load(ref Unsafe.Add(ref k.Factor, j)), f1 = TVec.Load(ref Unsafe.Add(ref k.Factor, j1));
+            TVec s0 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Scale, j)) : default;
+            TVec s1 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Scale, j1)) : default;
+            TVec h0 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Shift, j)) : default;
+            TVec h1 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Shift, j1)) : default;
+            for (nint r = 0; r < rows; r++)
+            {
+                nint at = r * length + j;
+                TrainingDxVector<T, TAct, TVec>(ref Unsafe.Add(ref x, at), ref Unsafe.Add(ref dy, at), ref Unsafe.Add(ref dx, at),
+                    m0, o0, n0, f0, s0, h0);
+                at += count;
+                TrainingDxVector<T, TAct, TVec>(ref Unsafe.Add(ref x, at), ref Unsafe.Add(ref dy, at), ref Unsafe.Add(ref dx, at),
+                    m1, o1, n1, f1, s1, h1);
+            }
+        }
         for (nint r = 0; r < rows; r++)
         {
             ref T xr = ref Unsafe.Add(ref x, r * length);
             ref T dyr = ref Unsafe.Add(ref dy, r * length);
             ref T dxr = ref Unsafe.Add(ref dx, r * length);
-            for (nint i = 0; i < whole; i += count)
+            for (nint i = first; i < whole; i += count)
             {
-                TVec xc = TVec.Load(ref Unsafe.Add(ref xr, i)) - TVec.Load(ref Unsafe.Add(ref k.Mean, i));
-                TVec g = TVec.Load(ref Unsafe.Add(ref dyr, i));
-                if (TAct.Relu)
-                {
-                    g = TVec.PassWherePositive(g, TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref k.Scale, i)), TVec.Load(ref Unsafe.Add(ref k.Shift, i))));
-                }
-                TVec u = TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref k.NegK, i)), g - TVec.Load(ref Unsafe.Add(ref k.Offset, i)));
-                TVec.Store(u * TVec.Load(ref Unsafe.Add(ref k.Factor, i)), ref Unsafe.Add(ref dxr, i));
+                TrainingDxVector<T, TAct, TVec>(ref Unsafe.Add(ref xr, i), ref Unsafe.Add(ref dyr, i), ref Unsafe.Add(ref dxr, i),
+                    TVec.Load(ref Unsafe.Add(ref k.Mean, i)), TVec.Load(ref Unsafe.Add(ref k.Offset, i)),
+                    TVec.Load(ref Unsafe.Add(ref k.NegK, i)), TVec.Load(ref Unsafe.Add(ref k.Factor, i)),
+                    TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Scale, i)) : default,
+                    TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Shift, i)) : default);
             }
             for (nint i = whole; i < length; i++)
             {
@@ -233,6 +277,23 @@ internal static class Elementwise
                     TAct.Relu ? Unsafe.Add(ref k.Shift, i) : default);
             }
         }
+    }
+
+    /// <summary>One vector of the training-mode dx: fma(x − mean, negK, dy' − offset) · factor, dy' gated by ReLU's output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TrainingDxVector<T, TAct, TVec>(ref T x, ref T dy, ref T dx, TVec mean, TVec offset, TVec negK, TVec factor,
+        TVec scale, TVec shift)
+        where T : unmanaged
+        where TAct : struct, IActivation
+        where TVec : struct, IVec<TVec, T>
+    {
+        TVec xc = TVec.Load(ref x) - mean;
+        TVec g = TVec.Load(ref dy);
+        if (TAct.Relu)
+        {
+            g = TVec.PassWherePositive(g, TVec.Fma(xc, scale, shift));
+        }
+        TVec.Store(TVec.Fma(xc, negK, g - offset) * factor, ref dx);
     }
 
     /// <summary>dx = dy' · factor over <paramref name="length"/> values (the evaluation-mode backward without sums).</summary>
@@ -346,6 +407,22 @@ internal static class Elementwise
             }
         }
     }
+
+    /// <summary>
+    /// Whether the row passes should walk strips of columns with their per-feature coefficients in registers: only on
+    /// tensors small enough to stay in L1 (there the coefficient loads, several per vector of values, are the bound),
+    /// with more than one row to reuse them. Larger tensors stream row by row, as memory prefers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool CoefficientsInRegisters(nint rows, nint length, nint count)
+        => count > 1 && rows > 1 && rows * length <= StripValues;
+
+    /// <summary>Values (of either type) up to which <see cref="CoefficientsInRegisters"/> holds: 32 KiB of floats.</summary>
+    private const int StripValues = 8192;
+
+    /// <summary>The columns that whole strips of <paramref name="strip"/> values cover, out of <paramref name="whole"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint Strips(nint whole, nint strip) => whole - whole % strip;
 
     /// <summary>The scalar training-mode dx, rounding exactly like a vector lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
