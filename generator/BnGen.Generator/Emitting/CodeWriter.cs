@@ -26,7 +26,9 @@ internal sealed class CodeWriter
             _text.Append('\n');
             return;
         }
-        _text.Append(' ', _indent * 4).Append(line.TrimEnd()).Append('\n');
+        int content = StartLine();
+        _text.Append(line);
+        EndLine(content);
     }
 
     /// <summary>Writes <paramref name="header"/> and an opening brace; disposing the scope closes it.</summary>
@@ -43,15 +45,14 @@ internal sealed class CodeWriter
     {
         if (summary.Length + Indentation + 24 <= MaxLine)
         {
-            Line($"/// <summary>{summary}</summary>");
+            int content = StartLine();
+            _text.Append("/// <summary>").Append(summary).Append("</summary>");
+            EndLine(content);
         }
         else
         {
             Line("/// <summary>");
-            foreach (string line in Wrap(summary, MaxLine - Indentation - 4))
-            {
-                Line("/// " + line);
-            }
+            WrapDoc(summary);
             Line("/// </summary>");
         }
         foreach (string line in more)
@@ -61,14 +62,7 @@ internal sealed class CodeWriter
     }
 
     /// <summary>One documentation element (<c>&lt;param …&gt;…</c>), wrapped over several <c>///</c> lines if long.</summary>
-    public void Doc(string element)
-    {
-        List<string> lines = Wrap(element, MaxLine - Indentation - 4);
-        foreach (string line in lines)
-        {
-            Line("/// " + line);
-        }
-    }
+    public void Doc(string element) => WrapDoc(element);
 
     /// <summary>
     /// <paramref name="head"/>(<paramref name="items"/>)<paramref name="tail"/> on one line if it fits, otherwise with the
@@ -76,64 +70,135 @@ internal sealed class CodeWriter
     /// </summary>
     public void Call(string head, IReadOnlyList<string> items, string tail)
     {
-        string single = head + "(" + string.Join(", ", items) + ")" + tail;
-        if (single.Length + Indentation <= MaxLine)
+        int single = head.Length + 2 + tail.Length + (items.Count > 1 ? 2 * (items.Count - 1) : 0);
+        for (int i = 0; i < items.Count; i++)
         {
-            Line(single);
+            single += items[i].Length;
+        }
+        int content = StartLine();
+        _text.Append(head).Append('(');
+        if (single + Indentation <= MaxLine)
+        {
+            for (int i = 0; i < items.Count; i++)
+            {
+                if (i > 0)
+                {
+                    _text.Append(", ");
+                }
+                _text.Append(items[i]);
+            }
+            _text.Append(')').Append(tail);
+            EndLine(content);
             return;
         }
-        var line = new StringBuilder(head).Append('(');
         int limit = MaxLine - Indentation;
         int continuation = head.Length - head.TrimStart().Length + 4;
+        int length = head.Length + 1;
         bool first = true;
         for (int i = 0; i < items.Count; i++)
         {
-            string item = items[i] + (i < items.Count - 1 ? "," : ")" + tail);
-            if (!first && line.Length + 1 + item.Length > limit)
+            bool last = i == items.Count - 1;
+            int itemLength = items[i].Length + (last ? 1 + tail.Length : 1);
+            if (!first && length + 1 + itemLength > limit)
             {
-                Line(line.ToString());
-                line.Clear().Append(' ', continuation);
+                EndLine(content);
+                content = StartLine();
+                _text.Append(' ', continuation);
+                length = continuation;
                 first = true;
             }
             if (!first)
             {
-                line.Append(' ');
+                _text.Append(' ');
+                length++;
             }
-            line.Append(item);
+            _text.Append(items[i]);
+            if (last)
+            {
+                _text.Append(')').Append(tail);
+            }
+            else
+            {
+                _text.Append(',');
+            }
+            length += itemLength;
             first = false;
         }
         if (items.Count == 0)
         {
-            line.Append(')').Append(tail);
+            _text.Append(')').Append(tail);
         }
-        Line(line.ToString());
+        EndLine(content);
     }
 
     public override string ToString() => _text.ToString();
 
-    /// <summary>Splits text at spaces into lines of at most <paramref name="width"/> characters (longer words stay whole).</summary>
-    private static List<string> Wrap(string text, int width)
+    /// <summary>Writes the indentation; returns where the line's content starts.</summary>
+    private int StartLine()
     {
-        var lines = new List<string>();
-        var line = new StringBuilder();
-        foreach (string word in text.Split(' '))
+        _text.Append(' ', _indent * 4);
+        return _text.Length;
+    }
+
+    /// <summary>Drops the content's trailing white space, then ends the line.</summary>
+    private void EndLine(int content)
+    {
+        int end = _text.Length;
+        while (end > content && char.IsWhiteSpace(_text[end - 1]))
         {
-            if (line.Length > 0 && line.Length + 1 + word.Length > width)
-            {
-                lines.Add(line.ToString());
-                line.Clear();
-            }
-            if (line.Length > 0)
-            {
-                line.Append(' ');
-            }
-            line.Append(word);
+            end--;
         }
-        if (line.Length > 0)
+        _text.Length = end;
+        _text.Append('\n');
+    }
+
+    /// <summary>
+    /// Writes <paramref name="text"/> as <c>///</c> lines of at most <see cref="MaxLine"/> characters, split at spaces
+    /// (a longer word stays whole). Each line is a run of the text's words as written: it starts at a word, ends at a
+    /// word, and keeps the spaces between them; a line never starts with the empty word between two spaces.
+    /// </summary>
+    private void WrapDoc(string text)
+    {
+        int width = MaxLine - Indentation - 4;
+        int lineStart = -1, lineEnd = 0;
+        int wordStart = 0;
+        while (wordStart <= text.Length)
         {
-            lines.Add(line.ToString());
+            int space = text.IndexOf(' ', wordStart);
+            int wordEnd = space < 0 ? text.Length : space;
+            int lineLength = lineStart < 0 ? 0 : lineEnd - lineStart;
+            if (lineLength > 0 && lineLength + 1 + (wordEnd - wordStart) > width)
+            {
+                DocLine(text, lineStart, lineEnd);
+                lineStart = -1;
+                lineLength = 0;
+            }
+            if (lineLength > 0)
+            {
+                lineEnd = wordEnd;
+            }
+            else if (wordEnd > wordStart)
+            {
+                lineStart = wordStart;
+                lineEnd = wordEnd;
+            }
+            if (space < 0)
+            {
+                break;
+            }
+            wordStart = space + 1;
         }
-        return lines;
+        if (lineStart >= 0 && lineEnd > lineStart)
+        {
+            DocLine(text, lineStart, lineEnd);
+        }
+    }
+
+    private void DocLine(string text, int start, int end)
+    {
+        int content = StartLine();
+        _text.Append("/// ").Append(text, start, end - start);
+        EndLine(content);
     }
 
     /// <summary>Closes a brace block.</summary>
