@@ -232,20 +232,23 @@ internal static class Elementwise
         where TAct : struct, IActivation
         where TVec : struct, IVec<TVec, T>
     {
+        // The terms' addresses in locals: read from k inside the loops, they would be loaded again for every vector.
+        ref T mean = ref k.Mean, offset = ref k.Offset, negK = ref k.NegK, factor = ref k.Factor;
+        ref T scale = ref k.Scale, shift = ref k.Shift;
         nint count = TVec.Count, whole = TVec.Count == 1 ? 0 : length - length % count;
         nint first = CoefficientsInRegisters(rows, length, count) ? Strips(whole, 2 * count) : 0;
         for (nint j = 0; j < first; j += 2 * count)
         {
             // Two vectors of columns, their terms held in registers down every row (same operations per value).
             nint j1 = j + count;
-            TVec m0 = TVec.Load(ref Unsafe.Add(ref k.Mean, j)), m1 = TVec.Load(ref Unsafe.Add(ref k.Mean, j1));
-            TVec o0 = TVec.Load(ref Unsafe.Add(ref k.Offset, j)), o1 = TVec.Load(ref Unsafe.Add(ref k.Offset, j1));
-            TVec n0 = TVec.Load(ref Unsafe.Add(ref k.NegK, j)), n1 = TVec.Load(ref Unsafe.Add(ref k.NegK, j1));
-            TVec f0 = TVec.Load(ref Unsafe.Add(ref k.Factor, j)), f1 = TVec.Load(ref Unsafe.Add(ref k.Factor, j1));
-            TVec s0 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Scale, j)) : default;
-            TVec s1 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Scale, j1)) : default;
-            TVec h0 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Shift, j)) : default;
-            TVec h1 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Shift, j1)) : default;
+            TVec m0 = TVec.Load(ref Unsafe.Add(ref mean, j)), m1 = TVec.Load(ref Unsafe.Add(ref mean, j1));
+            TVec o0 = TVec.Load(ref Unsafe.Add(ref offset, j)), o1 = TVec.Load(ref Unsafe.Add(ref offset, j1));
+            TVec n0 = TVec.Load(ref Unsafe.Add(ref negK, j)), n1 = TVec.Load(ref Unsafe.Add(ref negK, j1));
+            TVec f0 = TVec.Load(ref Unsafe.Add(ref factor, j)), f1 = TVec.Load(ref Unsafe.Add(ref factor, j1));
+            TVec s0 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref scale, j)) : default;
+            TVec s1 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref scale, j1)) : default;
+            TVec h0 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref shift, j)) : default;
+            TVec h1 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref shift, j1)) : default;
             for (nint r = 0; r < rows; r++)
             {
                 nint at = r * length + j;
@@ -263,18 +266,21 @@ internal static class Elementwise
             ref T dxr = ref Unsafe.Add(ref dx, r * length);
             for (nint i = first; i < whole; i += count)
             {
-                TrainingDxVector<T, TAct, TVec>(ref Unsafe.Add(ref xr, i), ref Unsafe.Add(ref dyr, i), ref Unsafe.Add(ref dxr, i),
-                    TVec.Load(ref Unsafe.Add(ref k.Mean, i)), TVec.Load(ref Unsafe.Add(ref k.Offset, i)),
-                    TVec.Load(ref Unsafe.Add(ref k.NegK, i)), TVec.Load(ref Unsafe.Add(ref k.Factor, i)),
-                    TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Scale, i)) : default,
-                    TAct.Relu ? TVec.Load(ref Unsafe.Add(ref k.Shift, i)) : default);
+                TVec xc = TVec.Load(ref Unsafe.Add(ref xr, i)) - TVec.Load(ref Unsafe.Add(ref mean, i));
+                TVec g = TVec.Load(ref Unsafe.Add(ref dyr, i));
+                if (TAct.Relu)
+                {
+                    g = TVec.PassWherePositive(g, TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref scale, i)), TVec.Load(ref Unsafe.Add(ref shift, i))));
+                }
+                TVec u = TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref negK, i)), g - TVec.Load(ref Unsafe.Add(ref offset, i)));
+                TVec.Store(u * TVec.Load(ref Unsafe.Add(ref factor, i)), ref Unsafe.Add(ref dxr, i));
             }
             for (nint i = whole; i < length; i++)
             {
                 Unsafe.Add(ref dxr, i) = TrainingDx<T, TAct>(Unsafe.Add(ref xr, i), Unsafe.Add(ref dyr, i),
-                    Unsafe.Add(ref k.Mean, i), Unsafe.Add(ref k.Offset, i), Unsafe.Add(ref k.NegK, i),
-                    Unsafe.Add(ref k.Factor, i), TAct.Relu ? Unsafe.Add(ref k.Scale, i) : default,
-                    TAct.Relu ? Unsafe.Add(ref k.Shift, i) : default);
+                    Unsafe.Add(ref mean, i), Unsafe.Add(ref offset, i), Unsafe.Add(ref negK, i),
+                    Unsafe.Add(ref factor, i), TAct.Relu ? Unsafe.Add(ref scale, i) : default,
+                    TAct.Relu ? Unsafe.Add(ref shift, i) : default);
             }
         }
     }
