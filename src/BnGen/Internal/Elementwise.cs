@@ -62,15 +62,14 @@ internal static class Elementwise
         nint count = TVec.Count, i = 0;
         for (; i <= length - 2 * count; i += 2 * count)
         {
-            TVec z0 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)) - c, s, h);
-            TVec z1 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i + count)) - c, s, h);
-            TVec.Store(TAct.Relu ? TVec.Relu(z0) : z0, ref Unsafe.Add(ref y, i));
-            TVec.Store(TAct.Relu ? TVec.Relu(z1) : z1, ref Unsafe.Add(ref y, i + count));
+            TVec z0 = AffineValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref x, i)), c, s, h);
+            TVec z1 = AffineValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref x, i + count)), c, s, h);
+            TVec.Store(z0, ref Unsafe.Add(ref y, i));
+            TVec.Store(z1, ref Unsafe.Add(ref y, i + count));
         }
         if (i <= length - count)
         {
-            TVec z = TVec.Fma(TVec.Load(ref Unsafe.Add(ref x, i)) - c, s, h);
-            TVec.Store(TAct.Relu ? TVec.Relu(z) : z, ref Unsafe.Add(ref y, i));
+            TVec.Store(AffineValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref x, i)), c, s, h), ref Unsafe.Add(ref y, i));
             i += count;
         }
         return i;
@@ -125,14 +124,12 @@ internal static class Elementwise
             {
                 ref T xr = ref Unsafe.Add(ref x, r * length + j);
                 ref T yr = ref Unsafe.Add(ref y, r * length + j);
-                TVec z0 = TVec.Fma(TVec.Load(ref xr) - c0, s0, h0);
-                TVec z1 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, count)) - c1, s1, h1);
-                TVec z2 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, 2 * count)) - c2, s2, h2);
-                TVec z3 = TVec.Fma(TVec.Load(ref Unsafe.Add(ref xr, 3 * count)) - c3, s3, h3);
-                TVec.Store(TAct.Relu ? TVec.Relu(z0) : z0, ref yr);
-                TVec.Store(TAct.Relu ? TVec.Relu(z1) : z1, ref Unsafe.Add(ref yr, count));
-                TVec.Store(TAct.Relu ? TVec.Relu(z2) : z2, ref Unsafe.Add(ref yr, 2 * count));
-                TVec.Store(TAct.Relu ? TVec.Relu(z3) : z3, ref Unsafe.Add(ref yr, 3 * count));
+                TVec.Store(AffineValue<T, TAct, TVec>(TVec.Load(ref xr), c0, s0, h0), ref yr);
+                TVec.Store(AffineValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref xr, count)), c1, s1, h1), ref Unsafe.Add(ref yr, count));
+                TVec.Store(AffineValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref xr, 2 * count)), c2, s2, h2),
+                    ref Unsafe.Add(ref yr, 2 * count));
+                TVec.Store(AffineValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref xr, 3 * count)), c3, s3, h3),
+                    ref Unsafe.Add(ref yr, 3 * count));
             }
         }
         for (nint r = 0; r < rows; r++)
@@ -141,9 +138,8 @@ internal static class Elementwise
             ref T yr = ref Unsafe.Add(ref y, r * length);
             for (nint i = first; i < whole; i += count)
             {
-                TVec xc = TVec.Load(ref Unsafe.Add(ref xr, i)) - TVec.Load(ref Unsafe.Add(ref centers, i));
-                TVec z = TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref scales, i)), TVec.Load(ref Unsafe.Add(ref shifts, i)));
-                TVec.Store(TAct.Relu ? TVec.Relu(z) : z, ref Unsafe.Add(ref yr, i));
+                TVec.Store(AffineValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref xr, i)), TVec.Load(ref Unsafe.Add(ref centers, i)),
+                    TVec.Load(ref Unsafe.Add(ref scales, i)), TVec.Load(ref Unsafe.Add(ref shifts, i))), ref Unsafe.Add(ref yr, i));
             }
             for (nint i = whole; i < length; i++)
             {
@@ -191,13 +187,8 @@ internal static class Elementwise
         nint count = TVec.Count, i = 0;
         for (; i <= length - count; i += count)
         {
-            TVec xc = TVec.Load(ref Unsafe.Add(ref x, i)) - mean;
-            TVec g = TVec.Load(ref Unsafe.Add(ref dy, i));
-            if (TAct.Relu)
-            {
-                g = TVec.PassWherePositive(g, TVec.Fma(xc, scale, shift));
-            }
-            TVec.Store(TVec.Fma(xc, negK, g - offset) * factor, ref Unsafe.Add(ref dx, i));
+            TVec.Store(TrainingDxValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref x, i)), TVec.Load(ref Unsafe.Add(ref dy, i)), mean,
+                offset, negK, factor, scale, shift), ref Unsafe.Add(ref dx, i));
         }
         return i;
     }
@@ -251,12 +242,11 @@ internal static class Elementwise
             TVec h1 = TAct.Relu ? TVec.Load(ref Unsafe.Add(ref shift, j1)) : default;
             for (nint r = 0; r < rows; r++)
             {
-                nint at = r * length + j;
-                TrainingDxVector<T, TAct, TVec>(ref Unsafe.Add(ref x, at), ref Unsafe.Add(ref dy, at), ref Unsafe.Add(ref dx, at),
-                    m0, o0, n0, f0, s0, h0);
-                at += count;
-                TrainingDxVector<T, TAct, TVec>(ref Unsafe.Add(ref x, at), ref Unsafe.Add(ref dy, at), ref Unsafe.Add(ref dx, at),
-                    m1, o1, n1, f1, s1, h1);
+                nint at = r * length + j, at1 = at + count;
+                TVec.Store(TrainingDxValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref x, at)), TVec.Load(ref Unsafe.Add(ref dy, at)),
+                    m0, o0, n0, f0, s0, h0), ref Unsafe.Add(ref dx, at));
+                TVec.Store(TrainingDxValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref x, at1)), TVec.Load(ref Unsafe.Add(ref dy, at1)),
+                    m1, o1, n1, f1, s1, h1), ref Unsafe.Add(ref dx, at1));
             }
         }
         for (nint r = 0; r < rows; r++)
@@ -266,14 +256,12 @@ internal static class Elementwise
             ref T dxr = ref Unsafe.Add(ref dx, r * length);
             for (nint i = first; i < whole; i += count)
             {
-                TVec xc = TVec.Load(ref Unsafe.Add(ref xr, i)) - TVec.Load(ref Unsafe.Add(ref mean, i));
-                TVec g = TVec.Load(ref Unsafe.Add(ref dyr, i));
-                if (TAct.Relu)
-                {
-                    g = TVec.PassWherePositive(g, TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref scale, i)), TVec.Load(ref Unsafe.Add(ref shift, i))));
-                }
-                TVec u = TVec.Fma(xc, TVec.Load(ref Unsafe.Add(ref negK, i)), g - TVec.Load(ref Unsafe.Add(ref offset, i)));
-                TVec.Store(u * TVec.Load(ref Unsafe.Add(ref factor, i)), ref Unsafe.Add(ref dxr, i));
+                TVec value = TrainingDxValue<T, TAct, TVec>(TVec.Load(ref Unsafe.Add(ref xr, i)), TVec.Load(ref Unsafe.Add(ref dyr, i)),
+                    TVec.Load(ref Unsafe.Add(ref mean, i)), TVec.Load(ref Unsafe.Add(ref offset, i)),
+                    TVec.Load(ref Unsafe.Add(ref negK, i)), TVec.Load(ref Unsafe.Add(ref factor, i)),
+                    TAct.Relu ? TVec.Load(ref Unsafe.Add(ref scale, i)) : default,
+                    TAct.Relu ? TVec.Load(ref Unsafe.Add(ref shift, i)) : default);
+                TVec.Store(value, ref Unsafe.Add(ref dxr, i));
             }
             for (nint i = whole; i < length; i++)
             {
@@ -285,21 +273,31 @@ internal static class Elementwise
         }
     }
 
-    /// <summary>One vector of the training-mode dx: fma(x − mean, negK, dy' − offset) · factor, dy' gated by ReLU's output.</summary>
+    /// <summary>One vector of y: act(fma(x − center, scale, shift)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TrainingDxVector<T, TAct, TVec>(ref T x, ref T dy, ref T dx, TVec mean, TVec offset, TVec negK, TVec factor,
-        TVec scale, TVec shift)
+    private static TVec AffineValue<T, TAct, TVec>(TVec x, TVec center, TVec scale, TVec shift)
         where T : unmanaged
         where TAct : struct, IActivation
         where TVec : struct, IVec<TVec, T>
     {
-        TVec xc = TVec.Load(ref x) - mean;
-        TVec g = TVec.Load(ref dy);
+        TVec z = TVec.Fma(x - center, scale, shift);
+        return TAct.Relu ? TVec.Relu(z) : z;
+    }
+
+    /// <summary>One vector of the training-mode dx: fma(x − mean, negK, dy' − offset) · factor, dy' gated by ReLU's output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec TrainingDxValue<T, TAct, TVec>(TVec x, TVec dy, TVec mean, TVec offset, TVec negK, TVec factor, TVec scale,
+        TVec shift)
+        where T : unmanaged
+        where TAct : struct, IActivation
+        where TVec : struct, IVec<TVec, T>
+    {
+        TVec xc = x - mean;
         if (TAct.Relu)
         {
-            g = TVec.PassWherePositive(g, TVec.Fma(xc, scale, shift));
+            dy = TVec.PassWherePositive(dy, TVec.Fma(xc, scale, shift));
         }
-        TVec.Store(TVec.Fma(xc, negK, g - offset) * factor, ref dx);
+        return TVec.Fma(xc, negK, dy - offset) * factor;
     }
 
     /// <summary>dx = dy' · factor over <paramref name="length"/> values (the evaluation-mode backward without sums).</summary>
