@@ -62,7 +62,7 @@ internal sealed class CodeWriter
         else
         {
             Line("/// <summary>");
-            WrapDoc(summary);
+            Doc(summary);
             Line("/// </summary>");
         }
         foreach (string line in more)
@@ -70,9 +70,6 @@ internal sealed class CodeWriter
             Doc(line);
         }
     }
-
-    /// <summary>One documentation element (<c>&lt;param …&gt;…</c>), wrapped over several <c>///</c> lines if long.</summary>
-    public void Doc(string element) => WrapDoc(element);
 
     /// <summary>
     /// <paramref name="head"/>(<paramref name="items"/>)<paramref name="tail"/> on one line if it fits, otherwise with the
@@ -166,12 +163,13 @@ internal sealed class CodeWriter
     }
 
     /// <summary>
-    /// Writes <paramref name="text"/> as <c>///</c> lines of at most <see cref="MaxLine"/> characters, split at spaces
-    /// (a longer word stays whole). Each line is a run of the text's words as written: it starts at a word, ends at a
-    /// word, and keeps the spaces between them; a line never starts with the empty word between two spaces.
+    /// One documentation element (<c>&lt;param …&gt;…</c>, or a summary's text) as <c>///</c> lines of at most
+    /// <see cref="MaxLine"/> characters, split at spaces (a longer word stays whole). Each line is a run of the text's words
+    /// as written: it starts at a word, ends at a word, and keeps the spaces between them; a line never starts with the
+    /// empty word between two spaces.
     /// </summary>
     [MethodImpl(Optimized)]
-    private void WrapDoc(string text)
+    public void Doc(string text)
     {
         int width = MaxLine - Indentation - 4;
         int lineStart = -1, lineEnd = 0;
