@@ -60,6 +60,12 @@ public sealed class ThreadedAllReduce
 
         public int Index { get; }
 
+        /// <summary>
+        /// Bytes this rank's thread allocated while waiting at the barrier: a thread that has to block there (rather than
+        /// spin) may allocate the runtime's wait structures the first time it does. The all-reduce's, not the layer's.
+        /// </summary>
+        public long WaitAllocations { get; private set; }
+
         /// <summary>SumInPlace calls since the last <see cref="TakeLog"/> (failed ones included).</summary>
         public int Calls => _logged;
 
@@ -95,7 +101,7 @@ public sealed class ThreadedAllReduce
                 g._failedRank = Index;
                 Volatile.Write(ref g._failedRound, round);
             }
-            Meet(g);
+            Meet();
             if (Volatile.Read(ref g._failedRound) == round)
             {
                 throw g._failedRank == Index
@@ -107,7 +113,7 @@ public sealed class ThreadedAllReduce
                 if (g._lengths[r] != values.Length)
                 {
                     // Every process must reduce the same number of values in the same order: a protocol error of the caller.
-                    Meet(g);
+                    Meet();
                     throw new InvalidOperationException($"rank {Index}: {values.Length} values but rank {r} sent {g._lengths[r]} (round {round})");
                 }
             }
@@ -123,12 +129,15 @@ public sealed class ThreadedAllReduce
                     values[i] = sum;
                 }
             }
-            Meet(g);
+            Meet();
         }
 
-        private static void Meet(ThreadedAllReduce g)
+        private void Meet()
         {
-            if (!g._barrier.SignalAndWait(Patience))
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            bool met = _group._barrier.SignalAndWait(Patience);
+            WaitAllocations += GC.GetAllocatedBytesForCurrentThread() - before;
+            if (!met)
             {
                 throw new TimeoutException("a rank did not reach the reduction: the processes' calls do not match");
             }
